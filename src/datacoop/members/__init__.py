@@ -1,0 +1,1 @@
+"""Members: people, roles, pseudonyms, per-project contributor ids, API tokens, sessions."""

@@ -1,0 +1,1 @@
+"""Projects: task schemas, instructions, items and their import."""

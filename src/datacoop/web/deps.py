@@ -1,0 +1,81 @@
+"""Wiring for the web layer: the one place where settings, engine, clock and hasher meet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from argon2 import PasswordHasher
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from datacoop.clock import Clock
+from datacoop.errors import NotAuthenticated, PermissionDenied
+from datacoop.members import services as members
+from datacoop.members.models import Member
+from datacoop.settings import Settings
+
+SESSION_COOKIE = "datacoop_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    hasher: PasswordHasher
+    sessions: sessionmaker[Session]
+
+
+def context(request: Request) -> AppContext:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+Ctx = Annotated[AppContext, Depends(context)]
+
+
+def db_session(ctx: Ctx) -> Iterator[Session]:
+    """One unit of work per request: commit if the handler returned, roll back if it raised.
+
+    Declared with ``scope="function"`` below so the commit happens before the response is
+    sent: a client never sees 201 for data that failed to commit.
+    """
+    session = ctx.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DB = Annotated[Session, Depends(db_session, scope="function")]
+
+
+def current_member(request: Request, ctx: Ctx, db: DB) -> Member:
+    """The caller: a Bearer API token, or a browser session cookie (with CSRF on writes)."""
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, secret = auth.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise NotAuthenticated("use 'Authorization: Bearer <token>'", code="bad_token")
+        return members.member_for_token(db, secret.strip())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        member, web = members.web_session_for(db, ctx.clock, cookie)
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER) or request.scope.get("datacoop.form_csrf")
+            if sent != web.csrf_token:
+                raise PermissionDenied("missing or wrong CSRF token", code="csrf_failed")
+        request.state.csrf_token = web.csrf_token
+        return member
+    raise NotAuthenticated("log in or send an API token", code="not_authenticated")
+
+
+CurrentMember = Annotated[Member, Depends(current_member)]

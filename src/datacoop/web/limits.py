@@ -1,0 +1,78 @@
+"""ASGI middleware: request body size limits and JSON content types, before any handler runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+JSON_TYPES = {"application/json"}
+
+
+def _is_import(path: str, method: str) -> bool:
+    return method == "POST" and path.startswith("/api/v1/projects/") and path.endswith("/items")
+
+
+class BodyLimits:
+    """413 for bodies over the limit (imports have their own, larger limit); 415 for API
+    writes whose body is not JSON. Checked on the declared length and again while reading,
+    so a chunked body cannot slip past."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int, max_import: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_import = max_import
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        importing = _is_import(path, scope["method"])
+        limit = self.max_import if importing else self.max_body
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _reply(send, 413, "payload_too_large", f"the request body is over {limit} bytes")
+            return
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        has_body = declared not in (None, "0") or "transfer-encoding" in headers
+        if path.startswith("/api/") and not importing and has_body and content_type not in JSON_TYPES:
+            await _reply(
+                send, 415, "unsupported_media_type", "send the body as application/json"
+            )
+            return
+        received = 0
+        too_large = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    too_large = True
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await _reply(send, 413, "payload_too_large", f"the request body is over {limit} bytes")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _reply(send: Send, status: int, code: str, message: str) -> None:
+    body: Any = json.dumps({"error": {"code": code, "message": message, "details": None}}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

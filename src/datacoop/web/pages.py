@@ -1,0 +1,5 @@
+"""HTML pages (filled in below)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Work: assignment with leases and overlap, heartbeats and active time, submissions."""

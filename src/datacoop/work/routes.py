@@ -1,0 +1,112 @@
+"""JSON API of the work loop: next task, heartbeat, skip, submit, my submissions, progress."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Header, Query, Response
+
+from datacoop.projects import services as projects
+from datacoop.work import services
+from datacoop.work.models import Assignment, Submission
+from datacoop.work.schemas import (
+    HeartbeatOut,
+    ProgressOut,
+    SubmissionOut,
+    SubmissionPage,
+    SubmitIn,
+    TaskOut,
+)
+from datacoop.web.deps import DB, Ctx, CurrentMember
+
+router = APIRouter(tags=["work"])
+
+
+def submission_out(s: Submission) -> SubmissionOut:
+    return SubmissionOut(
+        id=s.id, assignment_id=s.assignment_id, project_id=s.project_id, item_id=s.item_id,
+        answer=s.answer, active_seconds=s.active_ms / 1000, wall_seconds=s.wall_ms / 1000,
+        late=s.late, created_at=s.created_at,
+    )
+
+
+@router.post(
+    "/projects/{project_id}/next",
+    response_model=TaskOut,
+    responses={204: {"description": "No item needs you right now."}},
+)
+def next_task(project_id: int, member: CurrentMember, ctx: Ctx, db: DB, response: Response) -> TaskOut | Response:
+    """Lease the next item for you (or return the one you already hold)."""
+    project = projects.get_project(db, project_id)
+    assignment = services.next_task(db, ctx.clock, member, project)
+    if assignment is None:
+        return Response(status_code=204)
+    item = assignment_item(db, assignment)
+    return TaskOut(
+        assignment_id=assignment.id, project_id=project.id, item_id=assignment.item_id,
+        data=item.data, task_type=project.task_type, config=project.config,
+        instructions=projects.current_instructions(db, project).text,
+        instructions_version=assignment.instructions_version,
+        sensitivity=project.sensitivity.value, leased_at=assignment.leased_at,
+        expires_at=assignment.expires_at, active_seconds=assignment.active_ms / 1000,
+    )
+
+
+def assignment_item(db: DB, assignment: Assignment):  # type: ignore[no-untyped-def]
+    from datacoop.projects.models import Item
+
+    item = db.get(Item, assignment.item_id)
+    assert item is not None
+    return item
+
+
+@router.post("/assignments/{assignment_id}/heartbeat", response_model=HeartbeatOut)
+def heartbeat(assignment_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> HeartbeatOut:
+    """Tell the server you are still working; active time counts between heartbeats <= 30 s apart."""
+    a = services.heartbeat(db, ctx.clock, member, assignment_id)
+    return HeartbeatOut(
+        assignment_id=a.id, active_seconds=a.active_ms / 1000, expires_at=a.expires_at,
+        expired=a.expires_at <= ctx.clock.now(),
+    )
+
+
+@router.post("/assignments/{assignment_id}/skip", status_code=204)
+def skip(assignment_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> Response:
+    """Give the item back; no penalty, and you will not be offered it again."""
+    services.skip(db, ctx.clock, member, assignment_id)
+    return Response(status_code=204)
+
+
+@router.post("/submissions", status_code=201, response_model=SubmissionOut)
+def submit(
+    body: SubmitIn, member: CurrentMember, ctx: Ctx, db: DB, response: Response,
+    idempotency_key: str | None = Header(default=None, max_length=100),
+) -> SubmissionOut:
+    """Submit an answer. 201 when new; 200 with the original when it is a retry."""
+    result = services.submit(
+        db, ctx.clock, member, answer=body.answer, assignment_id=body.assignment_id,
+        item_id=body.item_id, idempotency_key=body.idempotency_key or idempotency_key,
+    )
+    if not result.created:
+        response.status_code = 200
+    return submission_out(result.submission)
+
+
+@router.get("/submissions", response_model=SubmissionPage)
+def my_submissions(
+    member: CurrentMember, db: DB, after: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+) -> SubmissionPage:
+    """Your own submissions, oldest first, keyset-paginated."""
+    rows = services.list_submissions(db, member, after=after, limit=limit)
+    return SubmissionPage(
+        data=[submission_out(s) for s in rows], next_after=rows[-1].id if len(rows) == limit else None
+    )
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut)
+def get_submission(submission_id: int, member: CurrentMember, db: DB) -> SubmissionOut:
+    return submission_out(services.get_submission(db, member, submission_id))
+
+
+@router.get("/projects/{project_id}/progress", response_model=ProgressOut)
+def progress(project_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> ProgressOut:
+    project = projects.get_managed_project(db, member, project_id)
+    return ProgressOut(project_id=project.id, **services.progress(db, ctx.clock, project))

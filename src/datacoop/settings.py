@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     )
     signing_key_path: Path | None = Field(
         default=None,
-        description="Ed25519 private key (PEM, mode 0600). Unset: DATA_DIR/keys/log-signing-key.pem.",
+        description="Ed25519 private key (PEM, mode 0600). "
+        "Unset: DATA_DIR/keys/log-signing-key.pem.",
     )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="Largest JSON request body accepted (bytes)."

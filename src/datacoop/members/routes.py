@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from datacoop.members import services
 from datacoop.members.models import ApiToken, Member, Role
+from datacoop.members.rules import require_steward
 from datacoop.members.schemas import (
     LoginIn,
     MemberOut,
@@ -17,7 +18,6 @@ from datacoop.members.schemas import (
     TokenIn,
     TokenOut,
 )
-from datacoop.members.rules import require_steward
 from datacoop.web.deps import DB, Ctx, CurrentMember
 
 router = APIRouter(tags=["members"])
@@ -36,21 +36,31 @@ def me_out(m: Member) -> MeOut:
 
 def member_out(m: Member) -> MemberOut:
     return MemberOut(
-        id=m.id, pseudonym=m.pseudonym, display_name=m.display_name, role=m.role.value,
+        id=m.id,
+        pseudonym=m.pseudonym,
+        display_name=m.display_name,
+        role=m.role.value,
         created_at=m.created_at,
     )
 
 
 def token_out(t: ApiToken) -> TokenOut:
-    return TokenOut(id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at, revoked_at=t.revoked_at)
+    return TokenOut(
+        id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at, revoked_at=t.revoked_at
+    )
 
 
 @router.post("/auth/register", status_code=201, response_model=MeOut)
 def register(body: RegisterIn, ctx: Ctx, db: DB) -> MeOut:
     """Create an account (member or requester). Stewards are made by ``datacoop init``."""
     member = services.register(
-        db, ctx.clock, ctx.hasher, email=body.email, password=body.password,
-        display_name=body.display_name, role=Role(body.role),
+        db,
+        ctx.clock,
+        ctx.hasher,
+        email=body.email,
+        password=body.password,
+        display_name=body.display_name,
+        role=Role(body.role),
     )
     return me_out(member)
 

@@ -65,7 +65,9 @@ def authenticate(session: Session, hasher: PasswordHasher, email: str, password:
     return member
 
 
-def create_api_token(session: Session, clock: Clock, member: Member, name: str) -> tuple[ApiToken, str]:
+def create_api_token(
+    session: Session, clock: Clock, member: Member, name: str
+) -> tuple[ApiToken, str]:
     """Return the stored token row and the secret, which is shown once and never stored."""
     name = name.strip()
     if not name or len(name) > 100:
@@ -85,7 +87,9 @@ def create_api_token(session: Session, clock: Clock, member: Member, name: str) 
 
 def list_api_tokens(session: Session, member: Member) -> list[ApiToken]:
     return list(
-        session.scalars(select(ApiToken).where(ApiToken.member_id == member.id).order_by(ApiToken.id))
+        session.scalars(
+            select(ApiToken).where(ApiToken.member_id == member.id).order_by(ApiToken.id)
+        )
     )
 
 

@@ -31,19 +31,28 @@ router = APIRouter(tags=["projects"])
 
 def project_out(db: Any, p: Project) -> ProjectOut:
     return ProjectOut(
-        id=p.id, title=p.title, task_type=p.task_type, config=p.config, overlap=p.overlap,
-        lease_seconds=p.lease_seconds, pay_per_item=p.pay_per_item,
+        id=p.id,
+        title=p.title,
+        task_type=p.task_type,
+        config=p.config,
+        overlap=p.overlap,
+        lease_seconds=p.lease_seconds,
+        pay_per_item=p.pay_per_item,
         estimated_seconds=p.estimated_seconds,
         implied_hourly=rules.implied_hourly(p.pay_per_item, p.estimated_seconds),
-        currency=p.currency, sensitivity=p.sensitivity.value,
+        currency=p.currency,
+        sensitivity=p.sensitivity.value,
         instructions=services.current_instructions(db, p).text,
-        instructions_version=p.instructions_version, created_at=p.created_at,
+        instructions_version=p.instructions_version,
+        created_at=p.created_at,
     )
 
 
 @router.post("/projects", status_code=201, response_model=ProjectOut)
 def create_project(
-    member: CurrentMember, ctx: Ctx, db: DB,
+    member: CurrentMember,
+    ctx: Ctx,
+    db: DB,
     spec: dict[str, Any] = Body(openapi_examples={"single_choice": {"value": SPEC_EXAMPLE}}),
 ) -> ProjectOut:
     """Create a project from a spec (requesters and stewards). Task-type fields such as
@@ -53,13 +62,17 @@ def create_project(
 
 @router.get("/projects", response_model=ProjectPage)
 def list_projects(
-    member: CurrentMember, db: DB, mine: bool = False,
-    after: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500),
+    member: CurrentMember,
+    db: DB,
+    mine: bool = False,
+    after: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500),
 ) -> ProjectPage:
     """Open projects to work on; ``mine=true`` lists the projects you own."""
     rows = services.list_projects(db, member, mine=mine, after=after, limit=limit)
     return ProjectPage(
-        data=[project_out(db, p) for p in rows], next_after=rows[-1].id if len(rows) == limit else None
+        data=[project_out(db, p) for p in rows],
+        next_after=rows[-1].id if len(rows) == limit else None,
     )
 
 
@@ -101,7 +114,7 @@ async def _spool_body(request: Request, limit: int) -> tuple[Any, str | None, st
         if size > limit:
             raise PayloadTooLarge(f"the file is over the {limit} byte limit")
         return upload.file, upload.filename, upload.content_type
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - caller closes
     total = 0
     async for chunk in request.stream():
         total += len(chunk)
@@ -117,16 +130,28 @@ async def _spool_body(request: Request, limit: int) -> tuple[Any, str | None, st
     "/projects/{project_id}/items",
     status_code=201,
     response_model=ImportOut,
-    openapi_extra={"requestBody": {"content": {
-        "text/csv": {"schema": {"type": "string"}},
-        "application/x-ndjson": {"schema": {"type": "string"}},
-        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-        "multipart/form-data": {"schema": {"type": "object", "properties": {
-            "file": {"type": "string", "format": "binary"}}}},
-    }}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+            }
+        }
+    },
 )
 async def import_items(
-    project_id: int, request: Request, member: CurrentMember, ctx: Ctx, db: DB,
+    project_id: int,
+    request: Request,
+    member: CurrentMember,
+    ctx: Ctx,
+    db: DB,
     format: str | None = Query(None, description="csv, jsonl or labelstudio; guessed if absent"),
 ) -> ImportOut:
     """Import items from CSV, JSONL or Label Studio JSON. All or nothing: the first bad row
@@ -138,28 +163,48 @@ async def import_items(
         stream.seek(0)
         fmt = format or importing.detect_format(filename, content_type, head)
         record = await run_in_threadpool(
-            services.import_items, db, ctx.clock, member, project, stream, fmt=fmt, filename=filename
+            services.import_items,
+            db,
+            ctx.clock,
+            member,
+            project,
+            stream,
+            fmt=fmt,
+            filename=filename,
         )
     finally:
         stream.close()
     return ImportOut(
-        id=record.id, format=record.format, filename=record.filename,
-        item_count=record.item_count, sha256=record.sha256, created_at=record.created_at,
+        id=record.id,
+        format=record.format,
+        filename=record.filename,
+        item_count=record.item_count,
+        sha256=record.sha256,
+        created_at=record.created_at,
     )
 
 
 @router.get("/projects/{project_id}/items", response_model=ItemPage)
 def list_items(
-    project_id: int, member: CurrentMember, db: DB,
-    after: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500),
+    project_id: int,
+    member: CurrentMember,
+    db: DB,
+    after: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500),
 ) -> ItemPage:
     """The project's items, gold answers included (requester and stewards only)."""
     project = services.get_managed_project(db, member, project_id)
     rows = services.list_items(db, project, after=after, limit=limit)
     return ItemPage(
         data=[
-            ItemOut(id=i.id, external_id=i.external_id, data=i.data, is_gold=i.is_gold, gold=i.gold,
-                    answer_count=i.answer_count)
+            ItemOut(
+                id=i.id,
+                external_id=i.external_id,
+                data=i.data,
+                is_gold=i.is_gold,
+                gold=i.gold,
+                answer_count=i.answer_count,
+            )
             for i in rows
         ],
         next_after=rows[-1].id if len(rows) == limit else None,
@@ -168,7 +213,10 @@ def list_items(
 
 @router.get("/projects/{project_id}/export")
 def export_project(
-    project_id: int, member: CurrentMember, ctx: Ctx, db: DB,
+    project_id: int,
+    member: CurrentMember,
+    ctx: Ctx,
+    db: DB,
     format: str = Query("jsonl", pattern="^(jsonl|csv)$"),
 ) -> StreamingResponse:
     """Download every item with its answers (workers as per-project contributor ids)."""
@@ -183,5 +231,3 @@ def export_project(
     media = "text/csv" if format == "csv" else "application/x-ndjson"
     headers = {"Content-Disposition": f'attachment; filename="project-{project_key}.{format}"'}
     return StreamingResponse(body(), media_type=media, headers=headers)
-
-

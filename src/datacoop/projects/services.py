@@ -40,7 +40,9 @@ def create_project(session: Session, clock: Clock, owner: Member, spec: object) 
     session.add(project)
     session.flush()
     session.add(
-        InstructionVersion(project_id=project.id, version=1, text=valid.instructions, created_at=now)
+        InstructionVersion(
+            project_id=project.id, version=1, text=valid.instructions, created_at=now
+        )
     )
     session.flush()
     return project
@@ -160,7 +162,12 @@ def import_items(
         raise ValidationFailed.field("format", "must be one of: " + ", ".join(importing.FORMATS))
     now = clock.now()
     record = ItemImport(
-        project_id=project.id, filename=filename, format=fmt, item_count=0, sha256="", created_at=now
+        project_id=project.id,
+        filename=filename,
+        format=fmt,
+        item_count=0,
+        sha256="",
+        created_at=now,
     )
     session.add(record)
     session.flush()
@@ -187,7 +194,9 @@ def import_items(
     return record
 
 
-def _item_row(project: Project, import_id: int, row: importing.ParsedItem, now: Any) -> dict[str, Any]:
+def _item_row(
+    project: Project, import_id: int, row: importing.ParsedItem, now: Any
+) -> dict[str, Any]:
     try:
         tasktypes.validate_item_data(project.task_type, project.config, row.data)
         gold = row.gold

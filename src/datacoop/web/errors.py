@@ -58,7 +58,9 @@ def install(app: FastAPI) -> None:
         for err in exc.errors():
             if err.get("type") == "json_invalid":
                 return envelope(400, "malformed_json", "the request body is not valid JSON")
-            details.append({"field": _field_name(tuple(err.get("loc", ()))), "message": err.get("msg", "")})
+            details.append(
+                {"field": _field_name(tuple(err.get("loc", ()))), "message": err.get("msg", "")}
+            )
         message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
         return envelope(422, "validation_failed", message or "invalid request", details)
 

@@ -38,10 +38,13 @@ class BodyLimits:
             return
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         has_body = declared not in (None, "0") or "transfer-encoding" in headers
-        if path.startswith("/api/") and not importing and has_body and content_type not in JSON_TYPES:
-            await _reply(
-                send, 415, "unsupported_media_type", "send the body as application/json"
-            )
+        if (
+            path.startswith("/api/")
+            and not importing
+            and has_body
+            and content_type not in JSON_TYPES
+        ):
+            await _reply(send, 415, "unsupported_media_type", "send the body as application/json")
             return
         received = 0
         too_large = False
@@ -72,7 +75,10 @@ async def _reply(send: Send, status: int, code: str, message: str) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

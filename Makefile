@@ -1,0 +1,39 @@
+# The two front-door commands. Each creates .venv when missing and installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[demo]"
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+## make demo: a fresh demo instance with simulated members, served on http://127.0.0.1:8000
+demo: $(VENV)/.installed-demo
+	$(BIN)/datacoop demo
+
+## make test: system packages (PostgreSQL) if missing, lint, then the whole suite on SQLite and PostgreSQL
+test: $(VENV)/.installed-dev
+	bash scripts/system-deps.sh
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src/datacoop/algorithms
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/import_items.py
+	$(BIN)/python benchmarks/api_submit.py
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache artifacts

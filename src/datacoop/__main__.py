@@ -1,0 +1,3 @@
+from datacoop.cli import main
+
+main()

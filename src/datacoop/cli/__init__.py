@@ -1,0 +1,341 @@
+"""The ``datacoop`` command line. Commands call the same services as the API, each inside one
+unit of work; long commands show a Rich progress bar on a terminal and stay quiet in pipes."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
+
+from datacoop.clock import SystemClock
+from datacoop.db.engine import create_db_engine, upgrade_to_head
+from datacoop.db.uow import UnitOfWork
+from datacoop.errors import DatacoopError
+from datacoop.settings import Settings
+
+app = typer.Typer(
+    help="datacoop: labeling work that is visible, fairly paid and co-owned.\n\n"
+    "Start with `datacoop demo` to see it working, or `datacoop init` to set up an instance.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+project_app = typer.Typer(help="Create and inspect projects.", no_args_is_help=True)
+app.add_typer(project_app, name="project")
+err = Console(stderr=True)
+
+
+class State:
+    settings: Settings
+
+
+state = State()
+
+
+@app.callback()
+def main_options(
+    data_dir: Path = typer.Option(
+        None,
+        "--data-dir",
+        envvar="DATACOOP_DATA_DIR",
+        help="Directory for the SQLite database, signing key and media (default: here).",
+    ),
+) -> None:
+    overrides: dict[str, Any] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    state.settings = Settings(**overrides)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _engine(migrate: bool = True) -> Any:
+    engine = create_db_engine(state.settings.resolved_database_url())
+    if migrate:
+        upgrade_to_head(engine)
+    return engine
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+        transient=True,
+    )
+
+
+@app.command()
+def init(
+    steward_email: str = typer.Option(
+        "steward@localhost.localdomain", help="The steward's login email."
+    ),
+) -> None:
+    """Create the database, the log's signing key and the first steward account.
+
+    Non-interactive: prints the steward's one-time password. Refuses to run twice.
+    """
+    from datacoop.keys import create_signing_key
+    from datacoop.members import services
+    from datacoop.members.models import Member, Role
+    from datacoop.members.passwords import make_hasher
+
+    s = state.settings
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = _engine()
+    key_path = s.resolved_signing_key_path()
+    password = secrets.token_urlsafe(12)
+    try:
+        with UnitOfWork(engine) as session:
+            if session.scalar(select(Member.id).where(Member.role == Role.steward).limit(1)):
+                _fail("this instance is already initialised (a steward exists); nothing changed")
+            hasher = make_hasher(s.argon2_time_cost, s.argon2_memory_kib)
+            services.register(
+                session,
+                SystemClock(),
+                hasher,
+                email=steward_email,
+                password=password,
+                display_name="Steward",
+                role=Role.steward,
+            )
+            if not key_path.exists():
+                create_signing_key(key_path)
+    except DatacoopError as exc:
+        _fail(exc.message)
+    typer.echo(f"database:    {s.resolved_database_url()}")
+    typer.echo(f"signing key: {key_path} (mode 0600; back it up, never share it)")
+    typer.echo(f"steward:     {steward_email}")
+    typer.echo(f"password:    {password}   (shown once)")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to bind. Loopback by default."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+) -> None:
+    """Serve the web pages and the JSON API (/api/v1, OpenAPI at /api/v1/openapi.json)."""
+    import uvicorn
+
+    from datacoop.web.app import create_app
+
+    web = create_app(state.settings)
+    typer.echo(f"datacoop on http://{host}:{port}  (API docs: http://{host}:{port}/api/v1/docs)")
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+def _load_spec(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc.strerror}")
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            return yaml.safe_load(text)
+        return json.loads(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        _fail(
+            f"{path} is not valid {'YAML' if path.suffix.lower() in ('.yaml', '.yml') else 'JSON'}"
+            f": {exc}"
+        )
+
+
+def _owner(session: Any, email: str | None) -> Any:
+    from datacoop.members.models import Member, Role
+
+    if email:
+        owner = session.scalar(select(Member).where(Member.email == email.strip().lower()))
+        if owner is None:
+            _fail(f"no account with email {email}")
+        return owner
+    owner = session.scalar(select(Member).where(Member.role == Role.steward).order_by(Member.id))
+    if owner is None:
+        _fail("no steward yet: run `datacoop init` first, or pass --owner EMAIL")
+    return owner
+
+
+@project_app.command("create")
+def project_create(
+    spec: Path = typer.Argument(..., help="Project spec, JSON or YAML (see docs/projects.md)."),
+    owner: str = typer.Option(
+        None, help="Email of the requester who owns it (default: the steward)."
+    ),
+) -> None:
+    """Create a project from a spec file; prints the new project's id last."""
+    from datacoop.projects import services
+
+    body = _load_spec(spec)
+    engine = _engine()
+    try:
+        with UnitOfWork(engine) as session:
+            project = services.create_project(session, SystemClock(), _owner(session, owner), body)
+            pid = project.id
+    except DatacoopError as exc:
+        _fail(exc.message)
+    typer.echo(f"created project {pid}")
+
+
+@project_app.command("list")
+def project_list() -> None:
+    """List projects: id, task type, overlap, title."""
+    from datacoop.projects.models import Project
+
+    with UnitOfWork(_engine()) as session:
+        for p in session.scalars(select(Project).order_by(Project.id)):
+            typer.echo(f"{p.id}\t{p.task_type}\toverlap={p.overlap}\t{p.title}")
+
+
+@app.command("import")
+def import_items(
+    project_id: int = typer.Argument(..., help="The project's id."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="CSV, JSONL or Label Studio JSON."
+    ),
+    format: str = typer.Option(
+        None, "--format", help="csv, jsonl or labelstudio (default: guessed)."
+    ),
+) -> None:
+    """Import items into a project. All or nothing: a bad row fails with its line number."""
+    from datacoop.projects import importing, services
+
+    engine = _engine()
+    try:
+        with file.open("rb") as fh, _progress() as bar, UnitOfWork(engine) as session:
+            task = bar.add_task(f"importing {file.name}", total=None)
+            fmt = format or importing.detect_format(file.name, None, fh.read(512))
+            fh.seek(0)
+            project = services.get_project(session, project_id)
+            owner = session.get(
+                __import__("datacoop.members.models", fromlist=["Member"]).Member, project.owner_id
+            )
+            record = services.import_items(
+                session,
+                SystemClock(),
+                owner,
+                project,
+                fh,
+                fmt=fmt,
+                filename=file.name,
+                progress=lambda n: bar.update(task, completed=n),
+            )
+            count = record.item_count
+    except DatacoopError as exc:
+        _fail(exc.message)
+    typer.echo(f"imported {count} items into project {project_id}")
+
+
+@app.command()
+def export(
+    project_id: int = typer.Argument(..., help="The project's id."),
+    format: str = typer.Option(
+        "jsonl", "--format", help="jsonl (one item per line) or csv (one answer per row)."
+    ),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="Write here instead of standard output."
+    ),
+) -> None:
+    """Export every item with its answers; workers appear as per-project contributor ids."""
+    from datacoop.projects import services
+    from datacoop.work.export import EXPORT_FORMATS, export_lines
+
+    if format not in EXPORT_FORMATS:
+        _fail("--format must be jsonl or csv")
+    engine = _engine()
+    try:
+        with UnitOfWork(engine) as session:
+            project = services.get_project(session, project_id)
+            out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+            try:
+                for chunk in export_lines(session, project, format):
+                    out.write(chunk)
+            finally:
+                if output:
+                    out.close()
+    except DatacoopError as exc:
+        _fail(exc.message)
+
+
+@app.command()
+def demo(
+    port: int = typer.Option(8000, min=1, max=65535, help="Port for the web app."),
+    serve_app: bool = typer.Option(True, "--serve/--no-serve", help="Serve the app when done."),
+    members: int = typer.Option(25, min=1, max=500, help="Simulated members."),
+    items: int = typer.Option(300, min=10, max=1797, help="Digit images to label."),
+    tasks: int = typer.Option(400, min=0, help="Answers the simulated members give."),
+    seed: int = typer.Option(7, help="Seed for the simulation (same seed, same run)."),
+) -> None:
+    """Build a fresh demo instance (in ./.demo unless --data-dir) and serve it.
+
+    A requester and simulated members label scikit-learn's bundled handwritten digits.
+    The members are a simulation: their skill and speed are drawn at random.
+    """
+    from datacoop.demo import build_demo
+
+    s = state.settings
+    if "data_dir" not in s.model_fields_set:
+        s = s.model_copy(update={"data_dir": Path(".demo")})
+    state.settings = s
+    with _progress() as bar:
+        tasks_by_stage: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks_by_stage:
+                tasks_by_stage[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks_by_stage[stage], completed=done, total=total)
+
+        result = build_demo(
+            s, n_members=members, n_items=items, n_tasks=tasks, seed=seed, progress=progress
+        )
+    typer.echo(f"Demo data in {result.data_dir.resolve()}")
+    typer.echo(
+        f"Project {result.project_id}: {result.items} handwritten digits "
+        f"({result.gold_items} gold), overlap 3."
+    )
+    typer.echo(
+        f"SIMULATION: {len(result.members)} simulated members of varied skill and speed "
+        f"gave {result.submissions} answers ({result.accuracy_vs_truth:.0%} correct)."
+    )
+    typer.echo("")
+    typer.echo("Log in with (passwords are for this demo only):")
+    typer.echo(f"  requester  {result.requester[0]}  {result.requester[1]}")
+    typer.echo(f"  steward    {result.steward[0]}  {result.steward[1]}")
+    for email, password in result.members[:3]:
+        typer.echo(f"  member     {email}  {password}")
+    typer.echo(
+        f"  ... {len(result.members)} members in all; the full list is in "
+        f"{(result.data_dir / 'demo-accounts.txt').resolve()}"
+    )
+    (result.data_dir / "demo-accounts.txt").write_text(
+        "".join(
+            f"{r}\t{e}\t{p}\n"
+            for r, (e, p) in [("requester", result.requester), ("steward", result.steward)]
+            + [("member", m) for m in result.members]
+        ),
+        encoding="utf-8",
+    )
+    if serve_app:
+        typer.echo("")
+        typer.echo(f"Open http://127.0.0.1:{port}/login  (Ctrl-C stops the server)")
+        serve(host="127.0.0.1", port=port)
+
+
+def main() -> None:
+    try:
+        app()
+    except DatacoopError as exc:  # a domain error that escaped a command: clear message, no trace
+        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        sys.exit(1)

@@ -19,9 +19,7 @@ from datacoop.algorithms.ledger import MAX_DEPTH, canonical_json
 
 def test_sorted_keys_no_whitespace() -> None:
     entry = {"v": 1, "b": 2, "a": {"z": [3, {"y": None, "x": True}], "c": "d"}}
-    assert canonical_json(entry) == (
-        b'{"a":{"c":"d","z":[3,{"x":true,"y":null}]},"b":2,"v":1}'
-    )
+    assert canonical_json(entry) == (b'{"a":{"c":"d","z":[3,{"x":true,"y":null}]},"b":2,"v":1}')
 
 
 def test_insertion_order_does_not_matter() -> None:
@@ -47,9 +45,7 @@ def test_unicode_stays_utf8() -> None:
 
 def test_escapes() -> None:
     out = canonical_json({"v": 1, "s": 'quote " backslash \\ nl \n tab \t bell \x07 del \x7f'})
-    assert out == (
-        b'{"s":"quote \\" backslash \\\\ nl \\n tab \\t bell \\u0007 del \x7f","v":1}'
-    )
+    assert out == (b'{"s":"quote \\" backslash \\\\ nl \\n tab \\t bell \\u0007 del \x7f","v":1}')
 
 
 def test_key_order_is_by_code_point() -> None:
@@ -160,8 +156,9 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

@@ -283,7 +283,7 @@ def demo(
     A requester and simulated members label scikit-learn's bundled handwritten digits.
     The members are a simulation: their skill and speed are drawn at random.
     """
-    from datacoop.demo import build_demo
+    from datacoop.demo import DemoDatabaseNotEmpty, build_demo
 
     s = state.settings
     if "data_dir" not in s.model_fields_set:
@@ -297,9 +297,12 @@ def demo(
                 tasks_by_stage[stage] = bar.add_task(stage, total=total)
             bar.update(tasks_by_stage[stage], completed=done, total=total)
 
-        result = build_demo(
-            s, n_members=members, n_items=items, n_tasks=tasks, seed=seed, progress=progress
-        )
+        try:
+            result = build_demo(
+                s, n_members=members, n_items=items, n_tasks=tasks, seed=seed, progress=progress
+            )
+        except (DemoDatabaseNotEmpty, ValueError) as exc:
+            _fail(str(exc))
     typer.echo(f"Demo data in {result.data_dir.resolve()}")
     typer.echo(
         f"Project {result.project_id}: {result.items} handwritten digits "

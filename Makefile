@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# Type-checked strictly: the pure library, every service and rule module.
+STRICT := src/datacoop/algorithms src/datacoop/*/services.py src/datacoop/*/rules.py \
+          src/datacoop/projects/tasktypes.py src/datacoop/projects/importing.py
 
 .PHONY: demo test lint bench clean
 
@@ -25,11 +28,12 @@ demo: $(VENV)/.installed-demo
 test: $(VENV)/.installed-dev
 	bash scripts/system-deps.sh
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy --strict $(STRICT)
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/mypy src/datacoop/algorithms
+	$(BIN)/mypy --strict $(STRICT)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/import_items.py

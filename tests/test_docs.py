@@ -26,6 +26,7 @@ def test_every_setting_is_documented():
 
 def test_every_cli_command_is_documented():
     text = _read("cli.md")
+
     def name(c):
         return c.name or c.callback.__name__.replace("_", "-")
 

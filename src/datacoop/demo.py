@@ -69,19 +69,87 @@ INSTRUCTIONS = (
 # Digits that are easy to mistake for each other in small scans: half of the simulated
 # wrong answers pick the look-alike, the rest any other digit.
 LOOK_ALIKE = {
-    "0": "6", "1": "7", "2": "7", "3": "8", "4": "9",
-    "5": "6", "6": "5", "7": "1", "8": "3", "9": "4",
+    "0": "6",
+    "1": "7",
+    "2": "7",
+    "3": "8",
+    "4": "9",
+    "5": "6",
+    "6": "5",
+    "7": "1",
+    "8": "3",
+    "9": "4",
 }
 
 WORDS = (
-    "amber", "anchor", "apple", "arrow", "basil", "beacon", "birch", "bison", "breeze",
-    "canyon", "cedar", "cobalt", "comet", "coral", "cotton", "crane", "delta", "dune",
-    "ember", "falcon", "fern", "fjord", "flint", "garnet", "glacier", "granite", "harbor",
-    "hazel", "heron", "indigo", "island", "ivory", "jasper", "juniper", "kestrel", "lagoon",
-    "lantern", "lemon", "linen", "lotus", "maple", "meadow", "mint", "nectar", "nimbus",
-    "oasis", "olive", "orbit", "otter", "pebble", "pepper", "pine", "plum", "quartz",
-    "quill", "raven", "river", "saffron", "sierra", "spruce", "summit", "thistle", "tulip",
-    "velvet", "walnut", "willow", "yarrow", "zephyr",
+    "amber",
+    "anchor",
+    "apple",
+    "arrow",
+    "basil",
+    "beacon",
+    "birch",
+    "bison",
+    "breeze",
+    "canyon",
+    "cedar",
+    "cobalt",
+    "comet",
+    "coral",
+    "cotton",
+    "crane",
+    "delta",
+    "dune",
+    "ember",
+    "falcon",
+    "fern",
+    "fjord",
+    "flint",
+    "garnet",
+    "glacier",
+    "granite",
+    "harbor",
+    "hazel",
+    "heron",
+    "indigo",
+    "island",
+    "ivory",
+    "jasper",
+    "juniper",
+    "kestrel",
+    "lagoon",
+    "lantern",
+    "lemon",
+    "linen",
+    "lotus",
+    "maple",
+    "meadow",
+    "mint",
+    "nectar",
+    "nimbus",
+    "oasis",
+    "olive",
+    "orbit",
+    "otter",
+    "pebble",
+    "pepper",
+    "pine",
+    "plum",
+    "quartz",
+    "quill",
+    "raven",
+    "river",
+    "saffron",
+    "sierra",
+    "spruce",
+    "summit",
+    "thistle",
+    "tulip",
+    "velvet",
+    "walnut",
+    "willow",
+    "yarrow",
+    "zephyr",
 )
 
 
@@ -196,7 +264,11 @@ def demo_password(rng: random.Random) -> str:
 
 
 def _create_accounts(
-    engine: Engine, clock: FixedClock, settings: Settings, n_members: int, seed: int,
+    engine: Engine,
+    clock: FixedClock,
+    settings: Settings,
+    n_members: int,
+    seed: int,
     report: Progress,
 ) -> _Accounts:
     hasher = make_hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
@@ -282,7 +354,10 @@ def project_spec() -> dict[str, Any]:
 
 
 def _create_project(
-    engine: Engine, clock: FixedClock, requester_id: int, rows: list[dict[str, Any]],
+    engine: Engine,
+    clock: FixedClock,
+    requester_id: int,
+    rows: list[dict[str, Any]],
     report: Progress,
 ) -> int:
     jsonl = "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows).encode()
@@ -293,8 +368,14 @@ def _create_project(
         assert requester is not None
         project = projects.create_project(s, clock, requester, project_spec())
         projects.import_items(
-            s, clock, requester, project, io.BytesIO(jsonl), fmt="jsonl",
-            filename="digits.jsonl", progress=lambda done: report("import", done, total),
+            s,
+            clock,
+            requester,
+            project,
+            io.BytesIO(jsonl),
+            fmt="jsonl",
+            filename="digits.jsonl",
+            progress=lambda done: report("import", done, total),
         )
         project_id = project.id
     return project_id
@@ -337,8 +418,14 @@ def simulated_workers(member_ids: list[int], rng: np.random.Generator) -> list[_
 
 
 def _simulate(
-    engine: Engine, clock: FixedClock, project_id: int, member_ids: list[int],
-    truths: list[str], n_tasks: int, rng: np.random.Generator, report: Progress,
+    engine: Engine,
+    clock: FixedClock,
+    project_id: int,
+    member_ids: list[int],
+    truths: list[str],
+    n_tasks: int,
+    rng: np.random.Generator,
+    report: Progress,
 ) -> _Outcome:
     """Discrete-event simulation of members working in parallel on the project.
 

@@ -67,7 +67,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from datacoop.errors import ImportFailed, UnsupportedMediaType, ValidationFailed
 
@@ -92,7 +92,7 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 @dataclass(frozen=True, slots=True)
 class ParsedItem:
     line: int  # 1-based line number where the item starts in the file
-    data: dict  # the item's content shown to workers
+    data: dict[str, Any]  # the item's content shown to workers
     gold: object | None  # hidden known answer, or None
     gold_is_text: bool  # True when gold came from a CSV cell (raw text for the task type)
     external_id: str | None  # requester's own id for the item, if given

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from datacoop.errors import PermissionDenied, ValidationFailed
 from datacoop.members.models import Member, Role
@@ -42,7 +42,7 @@ class ProjectSpec:
     sensitivity: Sensitivity
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -56,7 +56,12 @@ from typing import Any, TypeGuard
 from datacoop.errors import ValidationFailed
 
 TASK_TYPES: tuple[str, ...] = (
-    "single_choice", "multi_label", "pairwise", "rating", "free_text", "span",
+    "single_choice",
+    "multi_label",
+    "pairwise",
+    "rating",
+    "free_text",
+    "span",
 )
 
 MAX_LABELS = 200
@@ -135,8 +140,9 @@ class _Config:
     def given(self, key: str) -> bool:
         return key in self.raw
 
-    def integer(self, key: str, default: int | None, lo: int | None = None,
-                hi: int | None = None) -> int | None:
+    def integer(
+        self, key: str, default: int | None, lo: int | None = None, hi: int | None = None
+    ) -> int | None:
         value = self.raw.get(key, default)
         if value is None and not self.given(key):
             return None
@@ -194,18 +200,22 @@ class _Config:
 
 # --- single_choice -------------------------------------------------------------------------
 
-def _single_choice_config(c: _Config) -> dict:
+
+def _single_choice_config(c: _Config) -> dict[str, Any]:
     return {"labels": c.labels("labels", 2)}
 
 
-def _choice_answer(config: dict, data: dict, answer: Any, errors: _Errors) -> Any:
+def _choice_answer(
+    config: dict[str, Any], data: dict[str, Any], answer: Any, errors: _Errors
+) -> Any:
     """Answer check for single_choice and pairwise: one of ``config["labels"]``."""
     return _one_of(config["labels"], answer, "answer", errors)
 
 
 # --- multi_label ---------------------------------------------------------------------------
 
-def _multi_label_config(c: _Config) -> dict:
+
+def _multi_label_config(c: _Config) -> dict[str, Any]:
     labels = c.labels("labels", 1)
     least = c.integer("min_choices", 0, lo=0)
     most = c.integer("max_choices", len(labels) if labels else None, lo=1)
@@ -219,7 +229,9 @@ def _multi_label_config(c: _Config) -> dict:
     return {"labels": labels, "min_choices": least, "max_choices": most}
 
 
-def _multi_label_answer(config: dict, data: dict, answer: Any, errors: _Errors) -> Any:
+def _multi_label_answer(
+    config: dict[str, Any], data: dict[str, Any], answer: Any, errors: _Errors
+) -> Any:
     if not isinstance(answer, list):
         errors.add("answer", "must be a list of labels")
         return None
@@ -237,7 +249,7 @@ def _multi_label_answer(config: dict, data: dict, answer: Any, errors: _Errors) 
     return [label for label in config["labels"] if label in chosen]
 
 
-def _multi_label_from_text(config: dict, text: str) -> Any:
+def _multi_label_from_text(config: dict[str, Any], text: str) -> Any:
     if text.strip().startswith("["):
         try:
             value = json.loads(text)
@@ -251,7 +263,8 @@ def _multi_label_from_text(config: dict, text: str) -> Any:
 
 # --- pairwise ------------------------------------------------------------------------------
 
-def _pairwise_config(c: _Config) -> dict:
+
+def _pairwise_config(c: _Config) -> dict[str, Any]:
     allow_tie = c.boolean("allow_tie", True)
     left, right = c.name("left_field", "a"), c.name("right_field", "b")
     if left is not None and left == right:
@@ -262,7 +275,7 @@ def _pairwise_config(c: _Config) -> dict:
     return {"allow_tie": allow_tie, "left_field": left, "right_field": right, "labels": labels}
 
 
-def _pairwise_item(config: dict, data: dict, errors: _Errors) -> None:
+def _pairwise_item(config: dict[str, Any], data: dict[str, Any], errors: _Errors) -> None:
     for key in ("left_field", "right_field"):
         if data.get(config[key]) is None:
             errors.add(f"data.{config[key]}", "is required")
@@ -270,15 +283,19 @@ def _pairwise_item(config: dict, data: dict, errors: _Errors) -> None:
 
 # --- rating --------------------------------------------------------------------------------
 
-def _rating_config(c: _Config) -> dict:
+
+def _rating_config(c: _Config) -> dict[str, Any]:
     lo, hi = c.integer("min", 1), c.integer("max", 5)
     scale: tuple[int, int] | None = None
     if lo is not None and hi is not None:
         if hi <= lo:
             c.errors.add("max", f"must be greater than min ({lo})")
         elif hi - lo > MAX_RATING_STEPS:
-            c.errors.add("max", f"must be at most {lo + MAX_RATING_STEPS} "
-                                f"(a scale has at most {MAX_RATING_STEPS} steps)")
+            c.errors.add(
+                "max",
+                f"must be at most {lo + MAX_RATING_STEPS} "
+                f"(a scale has at most {MAX_RATING_STEPS} steps)",
+            )
         else:
             scale = (lo, hi)
     raw = c.raw.get("anchors", {})
@@ -301,7 +318,9 @@ def _rating_config(c: _Config) -> dict:
     return {"min": lo, "max": hi, "anchors": anchors}
 
 
-def _rating_answer(config: dict, data: dict, answer: Any, errors: _Errors) -> Any:
+def _rating_answer(
+    config: dict[str, Any], data: dict[str, Any], answer: Any, errors: _Errors
+) -> Any:
     if not _is_int(answer):
         errors.add("answer", "must be an integer")
     elif not config["min"] <= answer <= config["max"]:
@@ -309,7 +328,7 @@ def _rating_answer(config: dict, data: dict, answer: Any, errors: _Errors) -> An
     return answer
 
 
-def _rating_from_text(config: dict, text: str) -> Any:
+def _rating_from_text(config: dict[str, Any], text: str) -> Any:
     if not _INTEGER_TEXT.fullmatch(text):
         raise ValidationFailed.field("gold", f"{_q(text)} is not a whole number")
     return int(text)
@@ -317,7 +336,8 @@ def _rating_from_text(config: dict, text: str) -> Any:
 
 # --- free_text -----------------------------------------------------------------------------
 
-def _free_text_config(c: _Config) -> dict:
+
+def _free_text_config(c: _Config) -> dict[str, Any]:
     least = c.integer("min_length", 1, lo=0, hi=MAX_TEXT_LENGTH)
     most = c.integer("max_length", 2000, lo=1, hi=MAX_TEXT_LENGTH)
     if least is not None and most is not None and least > most:
@@ -328,7 +348,9 @@ def _free_text_config(c: _Config) -> dict:
     return {"min_length": least, "max_length": most}
 
 
-def _free_text_answer(config: dict, data: dict, answer: Any, errors: _Errors) -> Any:
+def _free_text_answer(
+    config: dict[str, Any], data: dict[str, Any], answer: Any, errors: _Errors
+) -> Any:
     if not isinstance(answer, str):
         errors.add("answer", "must be a string")
         return None
@@ -342,12 +364,16 @@ def _free_text_answer(config: dict, data: dict, answer: Any, errors: _Errors) ->
 
 # --- span ----------------------------------------------------------------------------------
 
-def _span_config(c: _Config) -> dict:
-    return {"labels": c.labels("labels", 1), "text_field": c.name("text_field", "text"),
-            "allow_overlap": c.boolean("allow_overlap", False)}
+
+def _span_config(c: _Config) -> dict[str, Any]:
+    return {
+        "labels": c.labels("labels", 1),
+        "text_field": c.name("text_field", "text"),
+        "allow_overlap": c.boolean("allow_overlap", False),
+    }
 
 
-def _span_item(config: dict, data: dict, errors: _Errors) -> None:
+def _span_item(config: dict[str, Any], data: dict[str, Any], errors: _Errors) -> None:
     name = config["text_field"]
     if name not in data:
         errors.add(f"data.{name}", "is required")
@@ -355,7 +381,7 @@ def _span_item(config: dict, data: dict, errors: _Errors) -> None:
         errors.add(f"data.{name}", "must be a string")
 
 
-def _span_answer(config: dict, data: dict, answer: Any, errors: _Errors) -> Any:
+def _span_answer(config: dict[str, Any], data: dict[str, Any], answer: Any, errors: _Errors) -> Any:
     if not isinstance(answer, list):
         errors.add("answer", "must be a list of spans")
         return None
@@ -402,7 +428,7 @@ def _span_answer(config: dict, data: dict, answer: Any, errors: _Errors) -> Any:
     return [{"start": s, "end": e, "label": lab} for s, e, lab, _ in kept]
 
 
-def _span_from_text(config: dict, text: str) -> Any:
+def _span_from_text(config: dict[str, Any], text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError:
@@ -411,11 +437,12 @@ def _span_from_text(config: dict, text: str) -> Any:
 
 # --- registry and public API ---------------------------------------------------------------
 
-def _no_item_check(config: dict, data: dict, errors: _Errors) -> None:
+
+def _no_item_check(config: dict[str, Any], data: dict[str, Any], errors: _Errors) -> None:
     return None
 
 
-def _text_as_is(config: dict, text: str) -> Any:
+def _text_as_is(config: dict[str, Any], text: str) -> Any:
     return text
 
 
@@ -423,34 +450,51 @@ def _text_as_is(config: dict, text: str) -> Any:
 class _TaskType:
     description: str
     keys: tuple[str, ...]
-    config: Callable[[_Config], dict]
-    answer: Callable[[dict, dict, Any, _Errors], Any]
-    item: Callable[[dict, dict, _Errors], None] = _no_item_check
-    from_text: Callable[[dict, str], Any] = _text_as_is
+    config: Callable[[_Config], dict[str, Any]]
+    answer: Callable[[dict[str, Any], dict[str, Any], Any, _Errors], Any]
+    item: Callable[[dict[str, Any], dict[str, Any], _Errors], None] = _no_item_check
+    from_text: Callable[[dict[str, Any], str], Any] = _text_as_is
 
 
 _REGISTRY: dict[str, _TaskType] = {
     "single_choice": _TaskType(
-        "Pick exactly one label from a list.",
-        ("labels",), _single_choice_config, _choice_answer),
+        "Pick exactly one label from a list.", ("labels",), _single_choice_config, _choice_answer
+    ),
     "multi_label": _TaskType(
         "Pick any number of labels from a list, within set bounds.",
-        ("labels", "min_choices", "max_choices"), _multi_label_config, _multi_label_answer,
-        from_text=_multi_label_from_text),
+        ("labels", "min_choices", "max_choices"),
+        _multi_label_config,
+        _multi_label_answer,
+        from_text=_multi_label_from_text,
+    ),
     "pairwise": _TaskType(
         "Compare two items side by side and say which is better (A, B, or a tie).",
-        ("allow_tie", "left_field", "right_field", "labels"), _pairwise_config,
-        _choice_answer, item=_pairwise_item),
+        ("allow_tie", "left_field", "right_field", "labels"),
+        _pairwise_config,
+        _choice_answer,
+        item=_pairwise_item,
+    ),
     "rating": _TaskType(
         "Rate an item with a whole number on a fixed scale.",
-        ("min", "max", "anchors"), _rating_config, _rating_answer, from_text=_rating_from_text),
+        ("min", "max", "anchors"),
+        _rating_config,
+        _rating_answer,
+        from_text=_rating_from_text,
+    ),
     "free_text": _TaskType(
         "Write a free-form text answer of bounded length.",
-        ("min_length", "max_length"), _free_text_config, _free_text_answer),
+        ("min_length", "max_length"),
+        _free_text_config,
+        _free_text_answer,
+    ),
     "span": _TaskType(
         "Mark labelled stretches (start/end offsets) of a text.",
-        ("labels", "text_field", "allow_overlap"), _span_config, _span_answer,
-        item=_span_item, from_text=_span_from_text),
+        ("labels", "text_field", "allow_overlap"),
+        _span_config,
+        _span_answer,
+        item=_span_item,
+        from_text=_span_from_text,
+    ),
 }
 assert tuple(_REGISTRY) == TASK_TYPES
 
@@ -461,7 +505,7 @@ def _spec(task_type: object) -> _TaskType:
     return _REGISTRY[task_type]
 
 
-def validate_config(task_type: str, config: dict) -> dict:
+def validate_config(task_type: str, config: dict[str, Any]) -> dict[str, Any]:
     """Validate a project's task config; return a new, normalised config with defaults."""
     spec, errors = _spec(task_type), _Errors()
     normalised = spec.config(_Config(config, spec.keys, errors))
@@ -469,7 +513,9 @@ def validate_config(task_type: str, config: dict) -> dict:
     return normalised
 
 
-def validate_item_data(task_type: str, config: dict, data: dict) -> dict:
+def validate_item_data(
+    task_type: str, config: dict[str, Any], data: dict[str, Any]
+) -> dict[str, Any]:
     """Check an item's data fits the task type (config normalised); return data unchanged."""
     spec, errors = _spec(task_type), _Errors()
     if not isinstance(data, dict):
@@ -479,7 +525,9 @@ def validate_item_data(task_type: str, config: dict, data: dict) -> dict:
     return data
 
 
-def validate_answer(task_type: str, config: dict, data: dict, answer: object) -> object:
+def validate_answer(
+    task_type: str, config: dict[str, Any], data: dict[str, Any], answer: object
+) -> object:
     """Validate a worker's answer to an item (checking the item data first); return it
     normalised."""
     spec, errors = _spec(task_type), _Errors()
@@ -489,7 +537,7 @@ def validate_answer(task_type: str, config: dict, data: dict, answer: object) ->
     return normalised
 
 
-def answer_from_text(task_type: str, config: dict, text: str) -> object:
+def answer_from_text(task_type: str, config: dict[str, Any], text: str) -> object:
     """Turn a CSV cell into an answer value, to be checked with ``validate_answer``."""
     spec = _spec(task_type)
     if not isinstance(text, str):

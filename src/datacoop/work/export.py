@@ -35,7 +35,9 @@ CSV_COLUMNS = [
 _BATCH = 1000
 
 
-def _answers_for(session: Session, project: Project, item_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def _answers_for(
+    session: Session, project: Project, item_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
     rows = session.execute(
         select(Submission, Contributor.contributor_id)
         .join(
@@ -61,7 +63,9 @@ def _answers_for(session: Session, project: Project, item_ids: list[int]) -> dic
     return out
 
 
-def _item_batches(session: Session, project: Project) -> Iterator[tuple[list[Item], dict[int, list[dict[str, Any]]]]]:
+def _item_batches(
+    session: Session, project: Project
+) -> Iterator[tuple[list[Item], dict[int, list[dict[str, Any]]]]]:
     after = 0
     while True:
         items = list(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Header, Query, Response
 
 from datacoop.projects import services as projects
+from datacoop.web.deps import DB, Ctx, CurrentMember
 from datacoop.work import services
 from datacoop.work.models import Assignment, Submission
 from datacoop.work.schemas import (
@@ -15,16 +16,21 @@ from datacoop.work.schemas import (
     SubmitIn,
     TaskOut,
 )
-from datacoop.web.deps import DB, Ctx, CurrentMember
 
 router = APIRouter(tags=["work"])
 
 
 def submission_out(s: Submission) -> SubmissionOut:
     return SubmissionOut(
-        id=s.id, assignment_id=s.assignment_id, project_id=s.project_id, item_id=s.item_id,
-        answer=s.answer, active_seconds=s.active_ms / 1000, wall_seconds=s.wall_ms / 1000,
-        late=s.late, created_at=s.created_at,
+        id=s.id,
+        assignment_id=s.assignment_id,
+        project_id=s.project_id,
+        item_id=s.item_id,
+        answer=s.answer,
+        active_seconds=s.active_ms / 1000,
+        wall_seconds=s.wall_ms / 1000,
+        late=s.late,
+        created_at=s.created_at,
     )
 
 
@@ -33,7 +39,9 @@ def submission_out(s: Submission) -> SubmissionOut:
     response_model=TaskOut,
     responses={204: {"description": "No item needs you right now."}},
 )
-def next_task(project_id: int, member: CurrentMember, ctx: Ctx, db: DB, response: Response) -> TaskOut | Response:
+def next_task(
+    project_id: int, member: CurrentMember, ctx: Ctx, db: DB, response: Response
+) -> TaskOut | Response:
     """Lease the next item for you (or return the one you already hold)."""
     project = projects.get_project(db, project_id)
     assignment = services.next_task(db, ctx.clock, member, project)
@@ -41,12 +49,18 @@ def next_task(project_id: int, member: CurrentMember, ctx: Ctx, db: DB, response
         return Response(status_code=204)
     item = assignment_item(db, assignment)
     return TaskOut(
-        assignment_id=assignment.id, project_id=project.id, item_id=assignment.item_id,
-        data=item.data, task_type=project.task_type, config=project.config,
+        assignment_id=assignment.id,
+        project_id=project.id,
+        item_id=assignment.item_id,
+        data=item.data,
+        task_type=project.task_type,
+        config=project.config,
         instructions=projects.current_instructions(db, project).text,
         instructions_version=assignment.instructions_version,
-        sensitivity=project.sensitivity.value, leased_at=assignment.leased_at,
-        expires_at=assignment.expires_at, active_seconds=assignment.active_ms / 1000,
+        sensitivity=project.sensitivity.value,
+        leased_at=assignment.leased_at,
+        expires_at=assignment.expires_at,
+        active_seconds=assignment.active_ms / 1000,
     )
 
 
@@ -60,10 +74,14 @@ def assignment_item(db: DB, assignment: Assignment):  # type: ignore[no-untyped-
 
 @router.post("/assignments/{assignment_id}/heartbeat", response_model=HeartbeatOut)
 def heartbeat(assignment_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> HeartbeatOut:
-    """Tell the server you are still working; active time counts between heartbeats <= 30 s apart."""
+    """Tell the server you are still working.
+
+    Active time counts between heartbeats at most 30 s apart, inside the lease."""
     a = services.heartbeat(db, ctx.clock, member, assignment_id)
     return HeartbeatOut(
-        assignment_id=a.id, active_seconds=a.active_ms / 1000, expires_at=a.expires_at,
+        assignment_id=a.id,
+        active_seconds=a.active_ms / 1000,
+        expires_at=a.expires_at,
         expired=a.expires_at <= ctx.clock.now(),
     )
 
@@ -77,13 +95,22 @@ def skip(assignment_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> Respons
 
 @router.post("/submissions", status_code=201, response_model=SubmissionOut)
 def submit(
-    body: SubmitIn, member: CurrentMember, ctx: Ctx, db: DB, response: Response,
+    body: SubmitIn,
+    member: CurrentMember,
+    ctx: Ctx,
+    db: DB,
+    response: Response,
     idempotency_key: str | None = Header(default=None, max_length=100),
 ) -> SubmissionOut:
     """Submit an answer. 201 when new; 200 with the original when it is a retry."""
     result = services.submit(
-        db, ctx.clock, member, answer=body.answer, assignment_id=body.assignment_id,
-        item_id=body.item_id, idempotency_key=body.idempotency_key or idempotency_key,
+        db,
+        ctx.clock,
+        member,
+        answer=body.answer,
+        assignment_id=body.assignment_id,
+        item_id=body.item_id,
+        idempotency_key=body.idempotency_key or idempotency_key,
     )
     if not result.created:
         response.status_code = 200
@@ -97,7 +124,8 @@ def my_submissions(
     """Your own submissions, oldest first, keyset-paginated."""
     rows = services.list_submissions(db, member, after=after, limit=limit)
     return SubmissionPage(
-        data=[submission_out(s) for s in rows], next_after=rows[-1].id if len(rows) == limit else None
+        data=[submission_out(s) for s in rows],
+        next_after=rows[-1].id if len(rows) == limit else None,
     )
 
 

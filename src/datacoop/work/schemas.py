@@ -38,7 +38,8 @@ class SubmitIn(BaseModel):
     item_id: int | None = None
     answer: Any
     idempotency_key: str | None = Field(
-        default=None, max_length=100,
+        default=None,
+        max_length=100,
         description="Also accepted as the Idempotency-Key header. Retries with the same key "
         "return the original submission.",
     )

@@ -44,13 +44,17 @@ def _live_leases(now: Any) -> Any:
     )
 
 
-def next_task(session: Session, clock: Clock, member: Member, project: Project) -> Assignment | None:
+def next_task(
+    session: Session, clock: Clock, member: Member, project: Project
+) -> Assignment | None:
     """The member's current live lease in this project, or a new one, or None when no item
     needs them (every open item is full or already done by them)."""
     now = clock.now()
     contributor = contributor_for(session, clock, project.id, member.id)
     # Serialise one member's own concurrent requests (PostgreSQL; SQLite already is).
-    session.execute(select(Contributor.id).where(Contributor.id == contributor.id).with_for_update())
+    session.execute(
+        select(Contributor.id).where(Contributor.id == contributor.id).with_for_update()
+    )
     current = session.scalar(
         select(Assignment)
         .where(
@@ -123,7 +127,9 @@ def heartbeat(session: Session, clock: Clock, member: Member, assignment_id: int
     if assignment.state is not AssignmentState.leased:
         raise Conflict(f"this assignment is already {assignment.state.value}", code="not_leased")
     now = clock.now()
-    assignment.active_ms += rules.counted_gap_ms(assignment.last_beat_at, now, assignment.expires_at)
+    assignment.active_ms += rules.counted_gap_ms(
+        assignment.last_beat_at, now, assignment.expires_at
+    )
     assignment.last_beat_at = max(now, assignment.last_beat_at)
     assignment.heartbeats += 1
     session.flush()
@@ -138,7 +144,9 @@ def skip(session: Session, clock: Clock, member: Member, assignment_id: int) -> 
     if assignment.state is not AssignmentState.leased:
         raise Conflict("this item was already submitted", code="already_submitted")
     now = clock.now()
-    assignment.active_ms += rules.counted_gap_ms(assignment.last_beat_at, now, assignment.expires_at)
+    assignment.active_ms += rules.counted_gap_ms(
+        assignment.last_beat_at, now, assignment.expires_at
+    )
     assignment.last_beat_at = max(now, assignment.last_beat_at)
     assignment.state = AssignmentState.skipped
     assignment.finished_at = now
@@ -178,7 +186,9 @@ def submit(
         raise ValidationFailed.field("assignment_id", "give exactly one of assignment_id, item_id")
     if assignment_id is None:
         assignment_id = session.scalar(
-            select(Assignment.id).where(Assignment.item_id == item_id, Assignment.member_id == member.id)
+            select(Assignment.id).where(
+                Assignment.item_id == item_id, Assignment.member_id == member.id
+            )
         )
         if assignment_id is None:
             raise Conflict(f"you were never assigned item {item_id}", code="not_assigned")
@@ -188,7 +198,9 @@ def submit(
     request_hash = _request_hash(assignment_id, answer)
 
     prior = session.scalar(
-        select(Submission).where(Submission.member_id == member.id, Submission.idempotency_key == key)
+        select(Submission).where(
+            Submission.member_id == member.id, Submission.idempotency_key == key
+        )
     )
     if prior is not None:
         if prior.assignment_id == assignment_id and prior.request_hash == request_hash:
@@ -201,8 +213,14 @@ def submit(
         )
     assignment = _own_assignment(session, member, assignment_id)
     if assignment.state is AssignmentState.submitted:
-        existing = session.scalar(select(Submission).where(Submission.assignment_id == assignment.id))
-        if existing is not None and existing.request_hash == request_hash and idempotency_key is None:
+        existing = session.scalar(
+            select(Submission).where(Submission.assignment_id == assignment.id)
+        )
+        if (
+            existing is not None
+            and existing.request_hash == request_hash
+            and idempotency_key is None
+        ):
             return SubmitResult(existing, created=False)
         raise Conflict("this item was already submitted", code="already_submitted")
     if assignment.state is AssignmentState.skipped:
@@ -214,7 +232,9 @@ def submit(
     normalised = tasktypes.validate_answer(project.task_type, project.config, item.data, answer)
 
     now = clock.now()
-    assignment.active_ms += rules.counted_gap_ms(assignment.last_beat_at, now, assignment.expires_at)
+    assignment.active_ms += rules.counted_gap_ms(
+        assignment.last_beat_at, now, assignment.expires_at
+    )
     assignment.last_beat_at = max(now, assignment.last_beat_at)
     assignment.state = AssignmentState.submitted
     assignment.finished_at = now

@@ -106,9 +106,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, engine: Engine, clock: FixedClock) -> Any:
+    from datacoop.log.signer import memory_signer
     from datacoop.web.app import create_app
 
-    return create_app(settings, clock=clock, engine=engine, migrate=False)
+    return create_app(settings, clock=clock, engine=engine, signer=memory_signer(), migrate=False)
 
 
 @pytest.fixture
@@ -168,6 +169,7 @@ class Api:
             "currency": "USD",
         }
         spec.update(overrides)
+        spec = {k: v for k, v in spec.items() if v is not None}  # None drops a default
         r = self.client.post("/api/v1/projects", json=spec, headers=headers)
         assert r.status_code == 201, r.text
         return dict(r.json())

@@ -41,6 +41,17 @@ def test_every_cli_command_is_documented():
         assert f"datacoop {name}" in text, name
 
 
+def test_every_log_entry_kind_and_its_fields_are_documented():
+    from datacoop.log.kinds import FIELDS, EntryKind
+
+    text = _read("ledger.md")
+    for kind in EntryKind:
+        assert f"`{kind.value}`" in text, kind
+        section = text.split(f"`{kind.value}`", 1)[1][:800]
+        for field in FIELDS[kind]:
+            assert f"`{field}`" in section, (kind, field)
+
+
 def test_every_task_type_and_format_is_documented():
     text = _read("projects.md")
     for t in TASK_TYPES:
@@ -53,7 +64,9 @@ def test_every_api_route_is_documented():
     from datacoop.web.app import create_app
 
     text = _read("api.md")
-    app = create_app(Settings(database_url="sqlite://"), migrate=False)
+    from datacoop.log.signer import memory_signer
+
+    app = create_app(Settings(database_url="sqlite://"), signer=memory_signer(), migrate=False)
     documented = {re.sub(r"\{[^}]+\}", "{}", p) for p in re.findall(r"(/api/v1/[^\s`,\[]+)", text)}
     for route in app.routes:
         path = getattr(route, "path", "")

@@ -128,3 +128,26 @@ def test_every_command_has_help():
         result = runner.invoke(app, args)
         assert result.exit_code == 0, args
         assert "Usage" in result.output
+
+
+def test_log_verify_passes_then_names_the_first_bad_index(cli, tmp_path, database_url):
+    from sqlalchemy import update
+
+    from datacoop.db.engine import create_db_engine
+    from datacoop.log.models import LogEntry
+
+    cli("init")
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(SPEC))
+    cli("project", "create", str(spec))
+    cli("project", "create", str(spec))
+    ok = cli("log", "verify")
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.startswith("ok: 3 entries")
+    engine = create_db_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(update(LogEntry).where(LogEntry.index == 1).values(payload='{"v":1}'))
+    engine.dispose()
+    bad = cli("log", "verify")
+    assert bad.exit_code == 1
+    assert "first bad index 1" in bad.output

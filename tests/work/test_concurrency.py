@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from datacoop.db.uow import UnitOfWork
+from datacoop.log import services as log
+from datacoop.log.signer import memory_signer
 from datacoop.members import services as members
 from datacoop.members.models import Member, Role
 from datacoop.members.passwords import make_hasher
@@ -68,6 +70,7 @@ def test_eight_concurrent_next_task_requests_a_thousand_times(engine, clock):
     # Enough items that nobody runs dry: each round takes 8 leases; some are skipped and
     # go back to the pool, so items are contended from several sides.
     project_id, member_ids = _seed(engine, clock, n_items=ROUNDS * WORKERS // OVERLAP + 50)
+    signer = memory_signer()
     barrier = threading.Barrier(WORKERS)
     handed: list[list[int]] = [[] for _ in range(WORKERS)]
     errors: list[BaseException] = []
@@ -83,7 +86,7 @@ def test_eight_concurrent_next_task_requests_a_thousand_times(engine, clock):
                     assert a is not None
                     aid, item_id = a.id, a.item_id
                 handed[slot].append(item_id)
-                with UnitOfWork(engine) as s:
+                with UnitOfWork(engine, signer=signer, clock=clock) as s:
                     member = s.get(Member, member_ids[slot])
                     if (rnd + slot) % 4 == 0:
                         work.skip(s, clock, member, aid)
@@ -116,3 +119,7 @@ def test_eight_concurrent_next_task_requests_a_thousand_times(engine, clock):
         assert s.scalar(select(func.count()).select_from(Submission)) == sum(answers.values())
         skipped = s.scalar(select(func.count()).where(Assignment.state == AssignmentState.skipped))
         assert skipped == ROUNDS * WORKERS // 4
+        # Every submission got exactly one log entry, indexes gap-free, all verifiable.
+        logged = s.scalars(select(Submission.log_index).order_by(Submission.log_index)).all()
+        assert len(set(logged)) == len(logged) == sum(answers.values())
+        assert log.verify(s, signer.public_key()) == []

@@ -30,6 +30,10 @@ app = typer.Typer(
 )
 project_app = typer.Typer(help="Create and inspect projects.", no_args_is_help=True)
 app.add_typer(project_app, name="project")
+log_app = typer.Typer(help="Check the transparency log.", no_args_is_help=True)
+app.add_typer(log_app, name="log")
+receipt_app = typer.Typer(help="Check receipts offline.", no_args_is_help=True)
+app.add_typer(receipt_app, name="receipt")
 err = Console(stderr=True)
 
 
@@ -303,6 +307,7 @@ def demo(
             )
         except (DemoDatabaseNotEmpty, ValueError) as exc:
             _fail(str(exc))
+    _seal_demo(s)
     typer.echo(f"Demo data in {result.data_dir.resolve()}")
     typer.echo(
         f"Project {result.project_id}: {result.items} handwritten digits "
@@ -334,6 +339,83 @@ def demo(
         typer.echo("")
         typer.echo(f"Open http://127.0.0.1:{port}/login  (Ctrl-C stops the server)")
         serve(host="127.0.0.1", port=port)
+
+
+def _seal_demo(settings: Settings) -> None:
+    """Give the demo its own signing key and sign tree heads over everything it logged."""
+    from datacoop.keys import create_signing_key
+    from datacoop.log import services as log
+    from datacoop.log.signer import file_signer
+
+    key_path = settings.resolved_signing_key_path()
+    if not key_path.exists():
+        create_signing_key(key_path)
+    engine = create_db_engine(settings.resolved_database_url())
+    with UnitOfWork(engine) as session:
+        log.seal(session, SystemClock(), file_signer(key_path))
+    engine.dispose()
+
+
+@log_app.command("verify")
+def log_verify(
+    public_key: Path = typer.Option(
+        None, "--public-key", help="PEM public key (default: the instance's own key file)."
+    ),
+) -> None:
+    """Recompute every leaf, stored subtree and signed root from storage.
+
+    Exit 0 when everything matches; exit 1 and name the first bad index otherwise.
+    """
+    from datacoop.algorithms.ledger import load_public_key_pem
+    from datacoop.keys import public_path
+    from datacoop.log import services as log
+
+    key_file = public_key or public_path(state.settings.resolved_signing_key_path())
+    try:
+        key = load_public_key_pem(key_file.read_bytes())
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read the public key {key_file}: {exc}")
+    with UnitOfWork(_engine()) as session:
+        problems = log.verify(session, key)
+        entries = log.size(session)
+    if problems:
+        typer.echo(f"invalid: the log is not intact; first bad index {problems[0].index}")
+        for p in problems[:50]:
+            typer.echo(f"  index {p.index}: {p.message}")
+        if len(problems) > 50:
+            typer.echo(f"  ... and {len(problems) - 50} more")
+        raise typer.Exit(1)
+    typer.echo(f"ok: {entries} entries, every leaf, subtree and signed tree head matches")
+
+
+@receipt_app.command("verify")
+def receipt_verify(
+    receipt: Path = typer.Argument(..., help="The receipt JSON (as the API returned it)."),
+    public_key: Path = typer.Option(..., "--public-key", help="The log's public key (PEM)."),
+) -> None:
+    """Check a receipt offline: no server, no database. Exit 0 if valid, 1 if not."""
+    from datacoop.algorithms.ledger import load_public_key_pem, verify_receipt
+
+    try:
+        key = load_public_key_pem(public_key.read_bytes())
+    except (OSError, ValueError) as exc:
+        _fail(f"invalid: cannot read the public key {public_key}: {exc}")
+    try:
+        body = json.loads(receipt.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _fail(f"invalid: cannot read the receipt {receipt}: {exc}")
+    if isinstance(body, dict) and isinstance(body.get("receipt"), dict):
+        body = body["receipt"]  # accept a whole submission response too
+    problems = verify_receipt(body, key)
+    if problems:
+        for p in problems:
+            typer.echo(f"invalid: {p}")
+        raise typer.Exit(1)
+    head = body["tree_head"]
+    typer.echo(
+        f"valid: entry {body['leaf_index']} is in the log of size {head['tree_size']} "
+        f"(root {head['root_hash'][:16]}...), signed by this key"
+    )
 
 
 def main() -> None:

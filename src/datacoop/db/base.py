@@ -58,6 +58,7 @@ class Base(DeclarativeBase):
 
 def import_all_models() -> None:
     """Import every feature's models so ``Base.metadata`` knows all tables (Alembic, tests)."""
+    import datacoop.log.models  # noqa: F401
     import datacoop.members.models  # noqa: F401
     import datacoop.projects.models  # noqa: F401
     import datacoop.work.models  # noqa: F401

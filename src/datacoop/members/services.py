@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from datacoop.clock import Clock
 from datacoop.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from datacoop.log import services as log
+from datacoop.log.kinds import EntryKind
 from datacoop.members import passwords, rules
 from datacoop.members.models import ApiToken, Contributor, Member, Role, WebSession
 
@@ -50,6 +52,7 @@ def register(
             session.flush()
     except IntegrityError as exc:  # two registrations raced past the check above
         raise Conflict("an account with this email already exists", code="email_taken") from exc
+    log.append(session, clock, EntryKind.member_joined, member=member.pseudonym, role=role.value)
     return member
 
 

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from datacoop.clock import Clock
 from datacoop.errors import ImportFailed, NotFound, ValidationFailed
+from datacoop.log import services as log
+from datacoop.log.kinds import EntryKind
 from datacoop.members import rules as member_rules
 from datacoop.members.models import Member, Role
 from datacoop.projects import importing, rules, tasktypes
@@ -45,6 +47,18 @@ def create_project(session: Session, clock: Clock, owner: Member, spec: object) 
         )
     )
     session.flush()
+    log.append(
+        session,
+        clock,
+        EntryKind.project_created,
+        project=project.id,
+        task_type=project.task_type,
+        overlap=project.overlap,
+        pay_per_item=project.pay_per_item,
+        estimated_seconds=project.estimated_seconds,
+        currency=project.currency,
+        instructions_sha256=hashlib.sha256(valid.instructions.encode()).hexdigest(),
+    )
     return project
 
 
@@ -189,6 +203,15 @@ def import_items(
     record.item_count = count
     record.sha256 = reader.sha.hexdigest()
     session.flush()
+    log.append(
+        session,
+        clock,
+        EntryKind.items_imported,
+        project=project.id,
+        items=count,
+        file_sha256=record.sha256,
+        **{"import": record.id},
+    )
     if progress is not None:
         progress(count)
     return record

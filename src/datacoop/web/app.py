@@ -12,6 +12,8 @@ from sqlalchemy.orm import sessionmaker
 from datacoop import __version__
 from datacoop.clock import Clock, SystemClock
 from datacoop.db.engine import create_db_engine, upgrade_to_head
+from datacoop.log.routes import router as log_router
+from datacoop.log.signer import Signer, file_signer
 from datacoop.members.passwords import make_hasher
 from datacoop.members.routes import router as members_router
 from datacoop.projects.routes import router as projects_router
@@ -29,6 +31,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     engine: Engine | None = None,
+    signer: Signer | None = None,
     migrate: bool = True,
 ) -> FastAPI:
     """Build the app. Migrates the database to head unless ``migrate`` is False."""
@@ -50,6 +53,7 @@ def create_app(
         clock=clock or SystemClock(),
         hasher=make_hasher(settings.argon2_time_cost, settings.argon2_memory_kib),
         sessions=sessionmaker(bind=engine, expire_on_commit=False),
+        signer=signer or file_signer(settings.resolved_signing_key_path()),
     )
     errors.install(app)
     api = APIRouter(prefix="/api/v1")
@@ -61,6 +65,7 @@ def create_app(
     api.include_router(members_router)
     api.include_router(projects_router)
     api.include_router(work_router)
+    api.include_router(log_router)
     app.include_router(api)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from datacoop.clock import Clock
 from datacoop.errors import NotAuthenticated, PermissionDenied
+from datacoop.log import services as log
+from datacoop.log.signer import Signer
 from datacoop.members import services as members
 from datacoop.members.models import Member
 from datacoop.settings import Settings
@@ -29,6 +31,7 @@ class AppContext:
     clock: Clock
     hasher: PasswordHasher
     sessions: sessionmaker[Session]
+    signer: Signer
 
 
 def context(request: Request) -> AppContext:
@@ -47,6 +50,8 @@ def db_session(ctx: Ctx) -> Iterator[Session]:
     session = ctx.sessions()
     try:
         yield session
+        if session.info.get("log_appended"):
+            log.seal(session, ctx.clock, ctx.signer)
         session.commit()
     except BaseException:
         session.rollback()

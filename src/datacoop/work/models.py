@@ -6,7 +6,16 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from datacoop.db.base import Base, JSONType
@@ -71,4 +80,8 @@ class Submission(Base):
     active_ms: Mapped[int] = mapped_column(Integer)
     wall_ms: Mapped[int] = mapped_column(Integer)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The log commits to the answer as SHA-256(salt || answer); the salt stays here, so the
+    # member can later prove what they answered, and deleting it makes the entry unlinkable.
+    answer_salt: Mapped[str] = mapped_column(String(32), server_default="")
+    log_index: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime]

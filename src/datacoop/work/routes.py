@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Header, Query, Response
 
+from datacoop.errors import NotFound
+from datacoop.log import services as log
 from datacoop.projects import services as projects
 from datacoop.web.deps import DB, Ctx, CurrentMember
 from datacoop.work import services
@@ -20,8 +24,10 @@ from datacoop.work.schemas import (
 router = APIRouter(tags=["work"])
 
 
-def submission_out(s: Submission) -> SubmissionOut:
+def submission_out(s: Submission, receipt: dict[str, Any] | None = None) -> SubmissionOut:
     return SubmissionOut(
+        log_index=s.log_index,
+        receipt=receipt,
         id=s.id,
         assignment_id=s.assignment_id,
         project_id=s.project_id,
@@ -114,7 +120,27 @@ def submit(
     )
     if not result.created:
         response.status_code = 200
-    return submission_out(result.submission)
+    return submission_out(result.submission, _receipt(db, ctx, result.submission))
+
+
+def _receipt(db: DB, ctx: Ctx, submission: Submission) -> dict[str, Any] | None:
+    """Seal now (sign the head covering this entry) so the receipt can be handed out at once."""
+    if submission.log_index is None:
+        return None
+    head = log.seal(db, ctx.clock, ctx.signer) or log.latest_tree_head(db)
+    return log.receipt(db, submission.log_index, head)
+
+
+@router.get("/submissions/{submission_id}/receipt")
+def submission_receipt(
+    submission_id: int, member: CurrentMember, ctx: Ctx, db: DB
+) -> dict[str, Any]:
+    """A fresh receipt for one of your submissions, against the newest signed tree head."""
+    submission = services.get_submission(db, member, submission_id)
+    receipt = _receipt(db, ctx, submission)
+    if receipt is None:
+        raise NotFound("this submission predates the log and has no receipt")
+    return receipt
 
 
 @router.get("/submissions", response_model=SubmissionPage)

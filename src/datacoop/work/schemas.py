@@ -56,6 +56,12 @@ class SubmissionOut(BaseModel):
     late: bool
     status: str = "accepted"
     created_at: datetime
+    log_index: int | None = None
+    receipt: dict[str, Any] | None = Field(
+        default=None,
+        description="The log entry, its index, an inclusion proof and a signed tree head; "
+        "check it offline with `datacoop receipt verify`.",
+    )
 
 
 class SubmissionPage(BaseModel):

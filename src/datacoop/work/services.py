@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from datacoop.clock import Clock
 from datacoop.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from datacoop.log import services as log
+from datacoop.log.kinds import EntryKind
 from datacoop.members.models import Contributor, Member
 from datacoop.members.services import contributor_for
 from datacoop.projects import tasktypes
@@ -232,6 +235,7 @@ def submit(
     normalised = tasktypes.validate_answer(project.task_type, project.config, item.data, answer)
 
     now = clock.now()
+    salt = secrets.token_bytes(16)
     assignment.active_ms += rules.counted_gap_ms(
         assignment.last_beat_at, now, assignment.expires_at
     )
@@ -249,12 +253,29 @@ def submit(
         active_ms=assignment.active_ms,
         wall_ms=max(0, rules.to_ms(now - assignment.leased_at)),
         late=not rules.lease_is_live(assignment.expires_at, now),
+        answer_salt=salt.hex(),
         created_at=now,
     )
     session.add(submission)
     session.execute(
         update(Item).where(Item.id == item.id).values(answer_count=Item.answer_count + 1)
     )
+    session.flush()
+    contributor = contributor_for(session, clock, project.id, member.id)
+    entry = log.append(
+        session,
+        clock,
+        EntryKind.submission_accepted,
+        project=project.id,
+        item=item.id,
+        submission=submission.id,
+        contributor=contributor.contributor_id,
+        answer_sha256=log.commitment(salt, normalised),
+        active_ms=submission.active_ms,
+        wall_ms=submission.wall_ms,
+        late=submission.late,
+    )
+    submission.log_index = entry.index
     session.flush()
     return SubmitResult(submission, created=True)
 

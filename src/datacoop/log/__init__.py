@@ -1,0 +1,1 @@
+"""The persisted transparency log: entries, stored subtree hashes, signed tree heads, receipts."""

@@ -1,0 +1,47 @@
+"""The closed set of log entry kinds and the fields each payload holds.
+
+Every payload holds only pseudonymous ids, integers, booleans and hashes: never a name, an
+email or a raw answer, so erasing a person never breaks the log. ``docs/ledger.md`` documents
+each kind; a test fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class EntryKind(enum.StrEnum):
+    member_joined = "member:joined"
+    project_created = "project:created"
+    items_imported = "items:imported"
+    submission_accepted = "submission:accepted"
+
+
+# The exact payload fields of each kind (besides "v", "kind" and "ts", which every entry has).
+FIELDS: dict[EntryKind, frozenset[str]] = {
+    EntryKind.member_joined: frozenset({"member", "role"}),
+    EntryKind.project_created: frozenset(
+        {
+            "project",
+            "task_type",
+            "overlap",
+            "pay_per_item",
+            "estimated_seconds",
+            "currency",
+            "instructions_sha256",
+        }
+    ),
+    EntryKind.items_imported: frozenset({"project", "import", "items", "file_sha256"}),
+    EntryKind.submission_accepted: frozenset(
+        {
+            "project",
+            "item",
+            "submission",
+            "contributor",
+            "answer_sha256",
+            "active_ms",
+            "wall_ms",
+            "late",
+        }
+    ),
+}

@@ -72,12 +72,16 @@ def test_payload_fields_are_a_closed_set(engine, clock):
         log.append(s, clock, EntryKind.member_joined, member="m-1", role="member", email="x@y.z")
 
 
-def _tamper_and_verify(engine, signer, statements) -> list[log.Problem]:
+def _tamper_and_verify(engine, signer, statements, thorough=False) -> list[log.Problem]:
     with engine.begin() as conn:
         for stmt in statements:
             conn.execute(stmt)
     with UnitOfWork(engine) as s:
-        return log.verify(s, signer.public_key())
+        problems = log.verify(s, signer.public_key(), thorough=thorough)
+        if not thorough:  # the thorough mode finds at least the same first bad index
+            deep = log.verify(s, signer.public_key(), thorough=True)
+            assert deep and problems and deep[0].index == problems[0].index
+        return problems
 
 
 def _forged(index: int) -> str:
@@ -171,9 +175,19 @@ def test_corrupt_stored_subtree_and_forged_head_are_found(engine, filled):
             .values(hash=ledger.root_hash(_payloads(engine)[4:8])),
             update(TreeHeadRecord).where(TreeHeadRecord.tree_size == 9).values(timestamp=1),
         ],
+        thorough=True,
     )
     assert [p.index for p in problems] == [8]
     assert "bad signature" in problems[0].message
+
+
+def test_only_a_thorough_check_reads_every_head(engine, filled):
+    with engine.begin() as conn:
+        conn.execute(update(TreeHeadRecord).where(TreeHeadRecord.tree_size == 3).values(timestamp=1))
+    with UnitOfWork(engine) as s:
+        assert log.verify(s, filled.public_key()) == []  # newest head good, data intact
+        deep = log.verify(s, filled.public_key(), thorough=True)
+    assert [(p.index, "bad signature" in p.message) for p in deep] == [(2, True)]
 
 
 def test_commitment_hides_the_answer_but_binds_it():

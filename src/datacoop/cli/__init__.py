@@ -361,6 +361,9 @@ def log_verify(
     public_key: Path = typer.Option(
         None, "--public-key", help="PEM public key (default: the instance's own key file)."
     ),
+    thorough: bool = typer.Option(
+        False, "--thorough", help="Also check every signed tree head and canonical form (slower)."
+    ),
 ) -> None:
     """Recompute every leaf, stored subtree and signed root from storage.
 
@@ -376,7 +379,7 @@ def log_verify(
     except (OSError, ValueError) as exc:
         _fail(f"cannot read the public key {key_file}: {exc}")
     with UnitOfWork(_engine()) as session:
-        problems = log.verify(session, key)
+        problems = log.verify(session, key, thorough=thorough)
         entries = log.size(session)
     if problems:
         typer.echo(f"invalid: the log is not intact; first bad index {problems[0].index}")

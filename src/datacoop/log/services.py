@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from datacoop.algorithms import ledger
@@ -47,31 +47,67 @@ def _lock_state(session: Session) -> LogState:
 
 def append(session: Session, clock: Clock, kind: EntryKind, **fields: Any) -> LogEntry:
     """Append one entry in the caller's transaction; returns it with its index."""
-    if set(fields) != FIELDS[kind]:
-        raise ValueError(f"{kind}: fields {sorted(fields)} != {sorted(FIELDS[kind])}")
+    index = append_many(session, clock, [(kind, fields)])[0]
+    entry = session.get(LogEntry, index)
+    assert entry is not None
+    return entry
+
+
+def append_many(
+    session: Session, clock: Clock, entries: Sequence[tuple[EntryKind, dict[str, Any]]]
+) -> list[int]:
+    """Append entries in order, in the caller's transaction, with one lock and bulk inserts.
+
+    The right edge of the tree (the roots of its perfect subtrees, O(log n) of them) is read
+    once; each new leaf then completes nodes in memory, as in RFC 9162's tree shape.
+    """
+    for kind, fields in entries:
+        if set(fields) != FIELDS[kind]:
+            raise ValueError(f"{kind}: fields {sorted(fields)} != {sorted(FIELDS[kind])}")
+    if not entries:
+        return []
     state = _lock_state(session)
-    index = state.size
-    body = {"v": ENTRY_VERSION, "kind": kind.value, "ts": _ms(clock), **fields}
-    data = ledger.canonical_json(body)
-    leaf = ledger.leaf_hash(data)
-    entry = LogEntry(
-        index=index,
-        kind=kind.value,
-        payload=data.decode("utf-8"),
-        leaf_hash=leaf,
-        created_at=clock.now(),
-    )
-    session.add(entry)
-    # Store every perfect subtree this leaf completes, bottom-up.
-    right = leaf
-    for level, idx in ledger.nodes_completed_by(index + 1)[1:]:
-        left = _lookup(session, [(level - 1, 2 * idx)])[(level - 1, 2 * idx)]
-        right = ledger.node_hash(left, right)
-        session.add(LogNode(level=level, index=idx, hash=right))
-    state.size = index + 1
+    start = state.size
+    frontier = _frontier(session, start)
+    ts, now = _ms(clock), clock.now()
+    rows: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
+    for offset, (kind, fields) in enumerate(entries):
+        index = start + offset
+        data = ledger.canonical_json({"v": ENTRY_VERSION, "kind": kind.value, "ts": ts, **fields})
+        leaf = ledger.leaf_hash(data)
+        rows.append(
+            {
+                "index": index,
+                "kind": kind.value,
+                "payload": data.decode("utf-8"),
+                "leaf_hash": leaf,
+                "created_at": now,
+            }
+        )
+        # Completing perfect subtrees bottom-up: the stack top holds the smallest one.
+        level, h = 0, leaf
+        while frontier and frontier[-1][0] == level:
+            h = ledger.node_hash(frontier.pop()[1], h)
+            level += 1
+            nodes.append({"level": level, "index": (index + 1 >> level) - 1, "hash": h})
+        frontier.append((level, h))
+    session.execute(insert(LogEntry), rows)
+    if nodes:
+        session.execute(insert(LogNode), nodes)
+    state.size = start + len(entries)
     session.flush()
     session.info["log_appended"] = True  # the unit of work seals (signs) before commit
-    return entry
+    return [r["index"] for r in rows]
+
+
+def _frontier(session: Session, tree_size: int) -> list[tuple[int, bytes]]:
+    """The perfect subtrees covering leaves [0, tree_size), largest first, as (level, hash)."""
+    if tree_size == 0:
+        return []
+    parts = ledger.range_hash_nodes(0, tree_size)
+    table = _lookup(session, [ledger.node_key(a, b) for a, b in parts])
+    return [(ledger.node_key(a, b)[0], table[ledger.node_key(a, b)]) for a, b in parts]
 
 
 def size(session: Session) -> int:
@@ -216,26 +252,37 @@ class Problem:
     message: str
 
 
-def verify(session: Session, public_key: Any, *, batch: int = 10_000) -> list[Problem]:
-    """Recompute every leaf, every stored subtree and every signed root from storage.
+def verify(
+    session: Session, public_key: Any, *, thorough: bool = False, batch: int = 50_000
+) -> list[Problem]:
+    """Recompute every leaf and every stored subtree from storage and check them against the
+    signed tree heads. Returns the problems sorted by index; the first names the first bad
+    index.
 
-    Returns the problems sorted by index; the first names the first bad index. Detects an
-    altered payload or hash, a removed, inserted or reordered entry, a wrong stored subtree,
-    and a tree head whose root or signature does not match. Since every size has its own
-    signed head, the first failing head of size ``n`` after a good one pins index ``n - 1``.
+    Finds an altered payload or leaf hash, a removed, inserted or reordered entry, a wrong
+    stored subtree, and a head whose root or signature does not match. By default the newest
+    head is checked, and when its root does not match, the heads are bisected for the first
+    one that fails: every size has its own head, so a failing head of size ``n`` after a good
+    one pins index ``n - 1``. That is O(n) hashing and O(log n) signature checks.
+    ``thorough`` also checks every head's signature and root and that every payload is in
+    canonical form (O(n) signature checks: slower).
     """
-    leaves, problems = _verify_leaves(session, batch)
-    problems += _verify_heads(session, leaves, public_key)
+    leaves, problems = _verify_leaves(session, batch, thorough)
+    levels = _levels(leaves)
+    problems += _verify_heads(session, levels, public_key, thorough)
     bad = sorted({p.index for p in problems})
-    problems += _verify_nodes(session, leaves, bad)
+    problems += _verify_nodes(session, levels, bad)
     problems.sort(key=lambda p: p.index)
     return problems
 
 
-def _verify_leaves(session: Session, batch: int) -> tuple[list[bytes], list[Problem]]:
+def _verify_leaves(
+    session: Session, batch: int, thorough: bool
+) -> tuple[list[bytes], list[Problem]]:
     problems: list[Problem] = []
     expected = size(session)
     leaves: list[bytes] = []
+    leaf_hash = ledger.leaf_hash
     after = -1
     while True:
         rows = session.execute(
@@ -250,19 +297,18 @@ def _verify_leaves(session: Session, batch: int) -> tuple[list[bytes], list[Prob
             position = len(leaves)
             if index != position:
                 problems.append(
-                    Problem(
-                        position, f"entry {position} is missing or moved (found index {index} next)"
-                    )
+                    Problem(position, f"entry {position} is missing or moved (found {index} next)")
                 )
             data = payload.encode("utf-8")
-            leaf = ledger.leaf_hash(data)
+            leaf = leaf_hash(data)
             if leaf != stored:
                 problems.append(Problem(position, "payload does not match its stored leaf hash"))
-            try:
-                if ledger.canonical_json(json.loads(payload)) != data:
-                    problems.append(Problem(position, "payload is not in canonical form"))
-            except ValueError:
-                problems.append(Problem(position, "payload is not valid canonical JSON"))
+            if thorough:
+                try:
+                    if ledger.canonical_json(json.loads(payload)) != data:
+                        problems.append(Problem(position, "payload is not in canonical form"))
+                except ValueError:
+                    problems.append(Problem(position, "payload is not valid canonical JSON"))
             leaves.append(leaf)
         after = rows[-1][0]
     if len(leaves) != expected:
@@ -275,67 +321,111 @@ def _verify_leaves(session: Session, batch: int) -> tuple[list[bytes], list[Prob
     return leaves, problems
 
 
-def _verify_heads(session: Session, leaves: list[bytes], public_key: Any) -> list[Problem]:
-    """Check each signed head against roots recomputed in one pass over the leaves."""
+def _levels(leaves: list[bytes]) -> list[list[bytes]]:
+    """Every complete perfect subtree's hash, recomputed: ``levels[h][i]`` is node (h, i)."""
+    node = ledger.node_hash
+    levels = [leaves]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        levels.append([node(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+    return levels
+
+
+def _prefix_root(levels: list[list[bytes]], n: int) -> bytes | None:
+    """MTH of leaves [0, n) from recomputed levels; None if fewer than n leaves exist."""
+    if n > len(levels[0]):
+        return None
+    parts = [ledger.node_key(a, b) for a, b in ledger.range_hash_nodes(0, n)]
+    return ledger.fold_subtree_hashes([levels[h][i] for h, i in parts])
+
+
+def _head_problem(record: TreeHeadRecord, levels: list[list[bytes]], public_key: Any) -> str | None:
+    n = record.tree_size
+    head = ledger.TreeHead(tree_size=n, root_hash=record.root_hash, timestamp=record.timestamp)
+    if not ledger.verify_tree_head(head, record.signature, public_key):
+        return f"signed tree head {n} has a bad signature"
+    root = _prefix_root(levels, n)
+    if root is None:
+        return f"signed tree head {n} covers entries that are missing"
+    if root != record.root_hash:
+        return f"entries up to {n - 1} do not match signed tree head {n}"
+    return None
+
+
+def _verify_heads(
+    session: Session, levels: list[list[bytes]], public_key: Any, thorough: bool
+) -> list[Problem]:
     problems: list[Problem] = []
-    stack: list[tuple[int, bytes]] = []  # the perfect subtrees of the prefix, largest first
-    consumed = 0
-    failing = False
-    for record in session.scalars(select(TreeHeadRecord).order_by(TreeHeadRecord.tree_size)):
-        n = record.tree_size
-        head = ledger.TreeHead(tree_size=n, root_hash=record.root_hash, timestamp=record.timestamp)
-        if not ledger.verify_tree_head(head, record.signature, public_key):
-            problems.append(Problem(n - 1, f"signed tree head {n} has a bad signature"))
-            continue
-        if n > len(leaves):
-            problems.append(
-                Problem(len(leaves), f"signed tree head {n} covers entries that are missing")
-            )
-            continue
-        while consumed < n:
-            level, h = 0, leaves[consumed]
-            while stack and stack[-1][0] == level:
-                h = ledger.node_hash(stack.pop()[1], h)
-                level += 1
-            stack.append((level, h))
-            consumed += 1
-        if ledger.fold_subtree_hashes([h for _, h in stack]) != record.root_hash:
-            if not failing:  # the first failing head after a good one pins the index
-                problems.append(
-                    Problem(n - 1, f"entries up to {n - 1} do not match signed tree head {n}")
-                )
-            failing = True
+    if thorough:
+        previous_ok = True
+        for record in session.scalars(select(TreeHeadRecord).order_by(TreeHeadRecord.tree_size)):
+            message = _head_problem(record, levels, public_key)
+            if message and (previous_ok or "signature" in message):
+                problems.append(Problem(record.tree_size - 1, message))
+            previous_ok = message is None
+        return problems
+    sizes = list(
+        session.scalars(select(TreeHeadRecord.tree_size).order_by(TreeHeadRecord.tree_size))
+    )
+    if not sizes:
+        return problems
+
+    def fails(position: int) -> str | None:
+        record = session.get(TreeHeadRecord, sizes[position])
+        assert record is not None
+        return _head_problem(record, levels, public_key)
+
+    message = fails(len(sizes) - 1)
+    if message is None:
+        return problems
+    # Heads of size <= the first bad index pass and every later one fails: bisect for it.
+    lo, hi = 0, len(sizes) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fails(mid):
+            hi = mid
         else:
-            failing = False
+            lo = mid + 1
+    first = fails(lo) or message
+    problems.append(Problem(sizes[lo] - 1, first))
+    if lo != len(sizes) - 1:
+        problems.append(Problem(sizes[-1] - 1, message))
     return problems
 
 
-def _verify_nodes(session: Session, leaves: list[bytes], bad: list[int]) -> list[Problem]:
+def _verify_nodes(session: Session, levels: list[list[bytes]], bad: list[int]) -> list[Problem]:
     """Check stored subtrees (used to serve proofs). A wrong node is reported at the first
     already-known bad index inside its range, else at the range's start."""
     problems: list[Problem] = []
-    stored = {
-        (lv, i): h
-        for lv, i, h in session.execute(select(LogNode.level, LogNode.index, LogNode.hash))
-    }
-    level_hashes, level = leaves, 0
-    while len(level_hashes) > 1:
-        level_hashes = [
-            ledger.node_hash(level_hashes[i], level_hashes[i + 1])
-            for i in range(0, len(level_hashes) - 1, 2)
-        ]
-        level += 1
-        for i, h in enumerate(level_hashes):
-            if stored.pop((level, i), None) != h:
-                lo, hi = i << level, (i + 1) << level
-                pos = bisect.bisect_left(bad, lo)
-                at = bad[pos] if pos < len(bad) and bad[pos] < hi else lo
-                problems.append(
-                    Problem(
-                        at,
-                        f"stored subtree ({level}, {i}) over entries {lo}..{hi - 1} is wrong or missing",
-                    )
+    for level in range(1, len(levels)):
+        expected = levels[level]
+        seen = 0
+        for idx, h in session.execute(
+            select(LogNode.index, LogNode.hash)
+            .where(LogNode.level == level)
+            .order_by(LogNode.index)
+        ):
+            if idx < len(expected) and expected[idx] == h:
+                seen += 1
+                continue
+            problems.append(
+                _node_problem(
+                    level, idx, bad, "is wrong" if idx < len(expected) else "should not exist"
                 )
-    for lv, i in stored:
-        problems.append(Problem(i << lv, f"stored subtree ({lv}, {i}) should not exist"))
+            )
+        if seen != len(expected):
+            stored = set(session.scalars(select(LogNode.index).where(LogNode.level == level)))
+            for idx in range(len(expected)):
+                if idx not in stored:
+                    problems.append(_node_problem(level, idx, bad, "is missing"))
+    extra = session.scalars(select(LogNode.level).where(LogNode.level >= len(levels)).distinct())
+    for level in extra:
+        problems.append(Problem(0, f"stored subtrees at level {level} should not exist"))
     return problems
+
+
+def _node_problem(level: int, idx: int, bad: list[int], what: str) -> Problem:
+    lo, hi = idx << level, (idx + 1) << level
+    pos = bisect.bisect_left(bad, lo)
+    at = bad[pos] if pos < len(bad) and bad[pos] < hi else lo
+    return Problem(at, f"stored subtree ({level}, {idx}) over entries {lo}..{hi - 1} {what}")

@@ -5,6 +5,7 @@ Services take the session, the clock and other dependencies explicitly, flush, n
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -47,11 +48,21 @@ def register(
         created_at=clock.now(),
     )
     session.add(member)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:  # two registrations raced past the check above
-        raise Conflict("an account with this email already exists", code="email_taken") from exc
+    for _attempt in range(3):
+        try:
+            with session.begin_nested():
+                session.flush()
+            break
+        except IntegrityError as exc:
+            session.add(member)
+            if session.scalar(select(Member.id).where(Member.email == email)) is not None:
+                # two registrations raced past the check above
+                raise Conflict(
+                    "an account with this email already exists", code="email_taken"
+                ) from exc
+            member.pseudonym = passwords.new_pseudonym()  # a (rare) pseudonym clash: redraw
+    else:
+        raise Conflict("could not create the account; please retry", code="retry")
     log.append(session, clock, EntryKind.member_joined, member=member.pseudonym, role=role.value)
     return member
 
@@ -59,13 +70,23 @@ def register(
 def authenticate(session: Session, hasher: PasswordHasher, email: str, password: str) -> Member:
     """The member with these credentials, or ``NotAuthenticated`` (same message either way)."""
     member = session.scalar(select(Member).where(Member.email == email.strip().lower()))
-    if (
-        member is None
-        or member.disabled_at is not None
-        or not passwords.check_password(hasher, member.password_hash, password)
-    ):
+    # Hash even when there is no such account, so response time does not reveal which
+    # emails have one.
+    stored = member.password_hash if member is not None else _dummy_hash(hasher)
+    matches = passwords.check_password(hasher, stored, password)
+    if member is None or member.disabled_at is not None or not matches:
         raise NotAuthenticated("wrong email or password", code="bad_credentials")
     return member
+
+
+_DUMMY_HASHES: dict[tuple[int, int], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    key = (hasher.time_cost, hasher.memory_cost)
+    if key not in _DUMMY_HASHES:
+        _DUMMY_HASHES[key] = passwords.hash_password(hasher, secrets.token_urlsafe(16))
+    return _DUMMY_HASHES[key]
 
 
 def create_api_token(

@@ -319,7 +319,9 @@ def _iter_jsonl(stream: BinaryIO, max_items: int, limit: int) -> Iterator[Parsed
             raise ImportFailed(line, f"more than {max_items} items")
         parser.bad = ""
         try:
-            item = _item(parser.decoder.decode(text), parser.bad, text, line, labelstudio=False)
+            # Decode without the line break, so a line cut short is reported at its real end.
+            decoded = parser.decoder.decode(text.rstrip("\r\n"))
+            item = _item(decoded, parser.bad, text, line, labelstudio=False)
         except json.JSONDecodeError as exc:
             raise ImportFailed(line, f"{_json_reason(exc)} at column {exc.colno}") from None
         except (ValueError, RecursionError) as exc:

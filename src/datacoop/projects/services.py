@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -228,7 +229,7 @@ def _item_row(
                 gold = tasktypes.answer_from_text(project.task_type, project.config, str(gold))
             gold = tasktypes.validate_answer(project.task_type, project.config, row.data, gold)
     except ValidationFailed as exc:
-        raise ImportFailed(row.line, exc.message.replace("answer", "gold")) from exc
+        raise ImportFailed(row.line, _as_gold_reason(exc)) from exc
     return {
         "project_id": project.id,
         "import_id": import_id,
@@ -239,6 +240,18 @@ def _item_row(
         "answer_count": 0,
         "created_at": now,
     }
+
+
+def _as_gold_reason(exc: ValidationFailed) -> str:
+    """The answer validator's message, with its field names (only) renamed to gold."""
+    if not isinstance(exc.details, list):
+        return exc.message
+    return "; ".join(
+        re.sub(r"^answer\b", "gold", d["field"])
+        + ": "
+        + re.sub(r"\banswer\[", "gold[", d["message"])
+        for d in exc.details
+    )
 
 
 def list_items(

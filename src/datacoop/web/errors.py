@@ -66,5 +66,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            # FastAPI could not decode the body (not UTF-8, say): that is malformed JSON too.
+            return envelope(400, "malformed_json", "the request body is not valid JSON")
         codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}
-        return envelope(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        response = envelope(
+            exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail)
+        )
+        response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+        return response

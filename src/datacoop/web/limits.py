@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -59,9 +60,20 @@ class BodyLimits:
                     raise _TooLarge
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            # Once the body went over the limit, whatever the app answers (FastAPI turns a
+            # failed body read into a 400) is dropped, and the 413 below goes out instead.
+            nonlocal started
+            if too_large:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with contextlib.suppress(_TooLarge):
+            await self.app(scope, limited_receive, guarded_send)
+        if too_large and not started:
             await _reply(send, 413, "payload_too_large", f"the request body is over {limit} bytes")
 
 

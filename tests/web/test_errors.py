@@ -162,7 +162,7 @@ def test_a_chunked_body_over_the_limit_is_a_413(small_client, client):
 
 
 def test_a_chunked_body_over_the_limit_is_refused_and_stores_nothing(small_client, client):
-    """Whatever the status (see the xfail above), the oversized body never reaches a handler."""
+    """The oversized body never reaches a handler: nothing is stored."""
     body = _padded_registration(2000)
     r = small_client.post(
         REGISTER,

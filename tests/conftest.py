@@ -113,6 +113,27 @@ def app(settings: Settings, engine: Engine, clock: FixedClock) -> Any:
 
 
 @pytest.fixture
+def small_client(
+    client: Any, settings: Settings, engine: Engine, clock: FixedClock
+) -> Iterator[Any]:
+    """The app with 1 KiB JSON bodies and 2 KiB imports, over the same database and log key
+    as ``client``."""
+    from fastapi.testclient import TestClient
+
+    from datacoop.web.app import create_app
+
+    app = create_app(
+        settings.model_copy(update={"max_body_bytes": 1024, "max_import_bytes": 2048}),
+        clock=clock,
+        engine=engine,
+        signer=client.app.state.ctx.signer,
+        migrate=False,
+    )
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
 def client(app: Any) -> Iterator[Any]:
     from fastapi.testclient import TestClient
 

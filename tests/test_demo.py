@@ -67,7 +67,10 @@ def test_small_demo(settings: Settings, backend: str) -> None:
     assert starts == ["accounts", "images", "import", "simulation"]
     finals = {stage: (done, total) for stage, done, total in stages}
     assert finals == {
-        "accounts": (7, 7), "images": (40, 40), "import": (40, 40), "simulation": (60, 60),
+        "accounts": (7, 7),
+        "images": (40, 40),
+        "import": (40, 40),
+        "simulation": (60, 60),
     }
 
     # Images: 128x128 grayscale PNGs, the digit dark on white.
@@ -93,7 +96,9 @@ def test_small_demo(settings: Settings, backend: str) -> None:
             project = s.get(Project, result.project_id)
             assert project is not None
             assert (project.title, project.task_type, project.overlap) == (
-                "Handwritten digits", "single_choice", 3,
+                "Handwritten digits",
+                "single_choice",
+                3,
             )
             assert project.config["labels"] == [str(d) for d in range(10)]
             terms = (project.pay_per_item, project.currency, project.lease_seconds)
@@ -103,7 +108,8 @@ def test_small_demo(settings: Settings, backend: str) -> None:
             assert len(items) == 40
             assert items[3].external_id == "digit-0003"
             assert items[3].data == {
-                "image": "/media/digits/0003.png", "alt": "handwritten digit 8x8 scan #3",
+                "image": "/media/digits/0003.png",
+                "alt": "handwritten digit 8x8 scan #3",
             }
             assert [i.external_id for i in items if i.is_gold] == ["digit-0000", "digit-0020"]
             assert all(i.gold in [str(d) for d in range(10)] for i in items if i.is_gold)

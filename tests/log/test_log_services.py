@@ -183,7 +183,9 @@ def test_corrupt_stored_subtree_and_forged_head_are_found(engine, filled):
 
 def test_only_a_thorough_check_reads_every_head(engine, filled):
     with engine.begin() as conn:
-        conn.execute(update(TreeHeadRecord).where(TreeHeadRecord.tree_size == 3).values(timestamp=1))
+        conn.execute(
+            update(TreeHeadRecord).where(TreeHeadRecord.tree_size == 3).values(timestamp=1)
+        )
     with UnitOfWork(engine) as s:
         assert log.verify(s, filled.public_key()) == []  # newest head good, data intact
         deep = log.verify(s, filled.public_key(), thorough=True)

@@ -7,11 +7,9 @@ import hashlib
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from datacoop.projects.models import InstructionVersion, Item, ItemImport, Project
-from datacoop.web.app import create_app
 
 NOW = "2026-01-01T00:00:00Z"  # the FixedClock's start, as the API renders it
 COMMON = {
@@ -622,20 +620,6 @@ def test_an_unknown_format_parameter_is_refused(client, api):
         {"field": "format", "message": "must be one of: csv, jsonl, labelstudio"}
     ]
     assert _counts(client)["item_imports"] == 0
-
-
-@pytest.fixture
-def small_client(client, settings, engine, clock):
-    """The app with 1 KiB JSON bodies and 2 KiB imports, over the same database as ``client``."""
-    app = create_app(
-        settings.model_copy(update={"max_body_bytes": 1024, "max_import_bytes": 2048}),
-        clock=clock,
-        engine=engine,
-        signer=client.app.state.ctx.signer,  # one database, one log key
-        migrate=False,
-    )
-    with TestClient(app) as c:
-        yield c
 
 
 def _csv_of_size(size: int) -> bytes:

@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from datacoop import __version__
 from datacoop.members.models import ApiToken, Member
 from datacoop.projects.models import Project
-from datacoop.web.app import create_app
 
 REGISTER = "/api/v1/auth/register"
 PASSWORD = "correct horse battery"
@@ -37,20 +35,6 @@ def _error(response) -> dict:
 
 def _registration(email: str = "ada@example.org", **extra) -> dict:
     return {"email": email, "password": PASSWORD, "display_name": "Ada", **extra}
-
-
-@pytest.fixture
-def small_client(client, settings, engine, clock):
-    """The app with a 1 KiB JSON body limit, over the same database as ``client``."""
-    app = create_app(
-        settings.model_copy(update={"max_body_bytes": 1024}),
-        clock=clock,
-        engine=engine,
-        signer=client.app.state.ctx.signer,  # one database, one log key
-        migrate=False,
-    )
-    with TestClient(app) as c:
-        yield c
 
 
 def _padded_registration(size: int) -> bytes:

@@ -13,6 +13,7 @@ is documented in ``docs/ledger.md``.
 """
 
 from .canonical import MAX_DEPTH, canonical_json
+from .memory import MemoryLog
 from .merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
@@ -58,6 +59,7 @@ __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "MAX_DEPTH",
+    "MemoryLog",
     "SIGNATURE_SIZE",
     "TreeHead",
     "assemble_proof",

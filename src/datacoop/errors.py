@@ -79,3 +79,12 @@ class PayloadTooLarge(DatacoopError):
 
 class UnsupportedMediaType(DatacoopError):
     code = "unsupported_media_type"
+
+
+class InvalidData(DatacoopError, ValueError):
+    """Input to an algorithm is unusable (empty frame, missing column, NaN label, ...).
+
+    Also a ``ValueError``, so library users can catch it the usual way.
+    """
+
+    code = "invalid_data"

@@ -120,6 +120,7 @@ def test_create_a_project_of_every_task_type(client, api, task_type, given, conf
         "implied_hourly": 1800,
         "currency": "USD",
         "sensitivity": "none",
+        "dynamic_overlap": None,
         "instructions": "Pick the colour.",
         "instructions_version": 1,
         "created_at": NOW,

@@ -61,4 +61,5 @@ def import_all_models() -> None:
     import datacoop.log.models  # noqa: F401
     import datacoop.members.models  # noqa: F401
     import datacoop.projects.models  # noqa: F401
+    import datacoop.quality.models  # noqa: F401
     import datacoop.work.models  # noqa: F401

@@ -53,6 +53,8 @@ class Project(Base):
         Enum(Sensitivity, native_enum=False, length=20)
     )
     instructions_version: Mapped[int] = mapped_column(Integer, default=1)
+    # {"confidence": 0.95, "max_overlap": 5} when dynamic overlap is on; None otherwise.
+    dynamic_overlap: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime]
 
 
@@ -98,4 +100,7 @@ class Item(Base):
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     # Accepted submissions so far; live leases are counted from the assignments table.
     answer_count: Mapped[int] = mapped_column(Integer, default=0)
+    # How many answers this item should get: the project's overlap, or, with dynamic overlap,
+    # more while its label is uncertain (up to max_overlap) and no more once it is confident.
+    wanted: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime]

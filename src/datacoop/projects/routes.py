@@ -42,6 +42,7 @@ def project_out(db: Any, p: Project) -> ProjectOut:
         implied_hourly=rules.implied_hourly(p.pay_per_item, p.estimated_seconds),
         currency=p.currency,
         sensitivity=p.sensitivity.value,
+        dynamic_overlap=p.dynamic_overlap,
         instructions=services.current_instructions(db, p).text,
         instructions_version=p.instructions_version,
         created_at=p.created_at,

@@ -21,6 +21,7 @@ COMMON_FIELDS = {
     "estimated_seconds",
     "currency",
     "sensitivity",
+    "dynamic_overlap",
 }
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 MAX_OVERLAP = 50
@@ -40,6 +41,7 @@ class ProjectSpec:
     estimated_seconds: int
     currency: str
     sensitivity: Sensitivity
+    dynamic_overlap: dict[str, Any] | None = None
 
 
 def _is_int(value: object) -> TypeGuard[int]:
@@ -87,8 +89,12 @@ def validate_spec(spec: object) -> ProjectSpec:
     if sensitivity not in {s.value for s in Sensitivity}:
         bad("sensitivity", "must be one of: none, sensitive, disturbing")
 
+    dynamic = _dynamic_overlap(spec.get("dynamic_overlap"), overlap, bad)
+
     config = {k: v for k, v in spec.items() if k not in COMMON_FIELDS}
     normalised: dict[str, Any] = {}
+    if dynamic is not None and task_type not in DYNAMIC_TASK_TYPES:
+        bad("dynamic_overlap", "works for single_choice, rating and pairwise projects only")
     if task_type in tasktypes.TASK_TYPES:
         try:
             normalised = tasktypes.validate_config(str(task_type), config)
@@ -109,7 +115,42 @@ def validate_spec(spec: object) -> ProjectSpec:
         estimated_seconds=int(estimate),  # type: ignore[arg-type]
         currency=str(currency),
         sensitivity=Sensitivity(sensitivity),
+        dynamic_overlap=dynamic,
     )
+
+
+DYNAMIC_TASK_TYPES = ("single_choice", "rating", "pairwise")
+
+
+def _dynamic_overlap(value: object, overlap: object, bad: Any) -> dict[str, Any] | None:
+    """``{"confidence": 0.95, "max_overlap": 5}``: keep asking for answers on an item while
+    its label's posterior is below ``confidence``, up to ``max_overlap`` answers; ``overlap``
+    stays the minimum."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        value = {}
+    if not isinstance(value, dict):
+        bad("dynamic_overlap", 'must be an object like {"confidence": 0.95, "max_overlap": 5}')
+        return None
+    unknown = set(value) - {"confidence", "max_overlap"}
+    if unknown:
+        bad("dynamic_overlap", f"unknown setting {sorted(unknown)[0]!r}")
+    confidence = value.get("confidence", 0.95)
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, int | float)
+        or not 0.5 <= confidence < 1
+    ):
+        bad("dynamic_overlap.confidence", "must be a number from 0.5 up to (not including) 1")
+    max_overlap = value.get("max_overlap", 5)
+    floor = overlap if _is_int(overlap) else 1
+    if not _is_int(max_overlap) or not floor <= max_overlap <= MAX_OVERLAP:
+        bad(
+            "dynamic_overlap.max_overlap",
+            f"must be an integer from overlap ({floor}) to {MAX_OVERLAP}",
+        )
+    return {"confidence": confidence, "max_overlap": max_overlap}
 
 
 def implied_hourly(pay_per_item: int, estimated_seconds: int) -> int:

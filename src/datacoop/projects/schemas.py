@@ -32,6 +32,7 @@ class ProjectOut(BaseModel):
     implied_hourly: int = Field(description="pay_per_item * 3600 / estimated_seconds, minor units.")
     currency: str
     sensitivity: str
+    dynamic_overlap: dict[str, Any] | None = None
     instructions: str
     instructions_version: int
     created_at: datetime

@@ -38,6 +38,7 @@ def create_project(session: Session, clock: Clock, owner: Member, spec: object) 
         currency=valid.currency,
         sensitivity=valid.sensitivity,
         instructions_version=1,
+        dynamic_overlap=valid.dynamic_overlap,
         created_at=now,
     )
     session.add(project)
@@ -238,6 +239,7 @@ def _item_row(
         "gold": gold,
         "is_gold": gold is not None,
         "answer_count": 0,
+        "wanted": project.overlap,
         "created_at": now,
     }
 

@@ -79,9 +79,9 @@ def next_task(
             select(Item.id)
             .where(
                 Item.project_id == project.id,
-                Item.answer_count < project.overlap,
+                Item.answer_count < Item.wanted,
                 ~done_by_member,
-                Item.answer_count + _live_leases(now) < project.overlap,
+                Item.answer_count + _live_leases(now) < Item.wanted,
             )
             .order_by(Item.id)
             .limit(1)
@@ -90,10 +90,10 @@ def next_task(
         if candidate is None:
             return None
         # Re-count under the lock, in a new statement (fresh snapshot on PostgreSQL).
-        taken = session.execute(
-            select(Item.answer_count, _live_leases(now)).where(Item.id == candidate)
+        answers, wanted, live = session.execute(
+            select(Item.answer_count, Item.wanted, _live_leases(now)).where(Item.id == candidate)
         ).one()
-        if taken[0] + taken[1] >= project.overlap:
+        if answers + live >= wanted:
             continue
         assignment = Assignment(
             project_id=project.id,
@@ -276,6 +276,10 @@ def submit(
         late=submission.late,
     )
     submission.log_index = entry.index
+    if project.dynamic_overlap:
+        from datacoop.quality.services import update_wanted
+
+        update_wanted(session, project, item.id)
     session.flush()
     return SubmitResult(submission, created=True)
 
@@ -310,7 +314,7 @@ def progress(session: Session, clock: Clock, project: Project) -> dict[str, int]
     complete = (
         session.scalar(
             select(func.count()).where(
-                Item.project_id == project.id, Item.answer_count >= project.overlap
+                Item.project_id == project.id, Item.answer_count >= Item.wanted
             )
         )
         or 0
@@ -348,7 +352,12 @@ def progress(session: Session, clock: Clock, project: Project) -> dict[str, int]
         "items": items,
         "items_complete": complete,
         "answers": answers,
-        "answers_wanted": items * project.overlap,
+        "answers_wanted": int(
+            session.scalar(
+                select(func.coalesce(func.sum(Item.wanted), 0)).where(Item.project_id == project.id)
+            )
+            or 0
+        ),
         "live_leases": live,
         "contributors": contributors,
         "active_seconds_total": int(active_total) // 1000,

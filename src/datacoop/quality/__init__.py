@@ -1,0 +1,1 @@
+"""Quality: persisted aggregation runs, worker skills, agreement and per-member quality."""

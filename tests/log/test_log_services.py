@@ -57,6 +57,19 @@ def test_roots_and_proofs_from_storage_match_the_pure_library(engine, clock):
         assert log.verify(s, signer.public_key()) == []
 
 
+def test_fresh_roots_and_newest_leaf_proofs_equal_the_library(engine, clock):
+    """append_many derives each new root and the newest leaf's proof from the right edge."""
+    entries = [(EntryKind.member_joined, {"member": f"m-{i}", "role": "member"}) for i in range(70)]
+    with UnitOfWork(engine) as s:
+        log.append_many(s, clock, entries[:5])
+        log.append_many(s, clock, entries[5:])
+        fresh = s.info["log_fresh"]
+    leaves = _payloads(engine)
+    for i in range(70):
+        assert fresh.roots[i + 1] == ledger.root_hash(leaves[: i + 1])
+        assert fresh.proofs[i] == ledger.inclusion_proof(i, leaves[: i + 1])
+
+
 def test_an_append_rolls_back_with_its_change(engine, clock):
     signer = memory_signer()
     with pytest.raises(RuntimeError), UnitOfWork(engine, signer=signer, clock=clock) as s:

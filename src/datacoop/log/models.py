@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from datacoop.db.base import Base
@@ -53,3 +53,7 @@ class LogState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     size: Mapped[int] = mapped_column(BigInteger)
+    # The roots of the perfect subtrees covering [0, size), largest first, concatenated:
+    # appends need no lookups. Recomputable from log_nodes; verify checks it.
+    frontier: Mapped[bytes] = mapped_column(LargeBinary, server_default=text("''"))
+    signed: Mapped[int] = mapped_column(BigInteger, server_default="0")  # newest signed size

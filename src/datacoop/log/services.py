@@ -46,21 +46,37 @@ def _lock_state(session: Session) -> LogState:
     return state
 
 
-def append(session: Session, clock: Clock, kind: EntryKind, **fields: Any) -> LogEntry:
-    """Append one entry in the caller's transaction; returns it with its index."""
-    index = append_many(session, clock, [(kind, fields)])[0]
-    entry = session.get(LogEntry, index)
-    assert entry is not None
-    return entry
+def append(session: Session, clock: Clock, kind: EntryKind, **fields: Any) -> int:
+    """Append one entry in the caller's transaction; returns its index."""
+    return append_many(session, clock, [(kind, fields)])[0]
+
+
+@dataclass
+class _Fresh:
+    """What this transaction's appends computed, kept for seal and receipts (no re-reads)."""
+
+    roots: dict[int, bytes]  # tree size -> root
+    proofs: dict[int, list[bytes]]  # index -> inclusion proof in the tree of size index + 1
+    payloads: dict[int, str]  # index -> canonical JSON
+
+
+def _fresh(session: Session) -> _Fresh:
+    fresh = session.info.get("log_fresh")
+    if fresh is None:
+        fresh = session.info["log_fresh"] = _Fresh({}, {}, {})
+    return fresh  # type: ignore[no-any-return]
 
 
 def append_many(
     session: Session, clock: Clock, entries: Sequence[tuple[EntryKind, dict[str, Any]]]
 ) -> list[int]:
-    """Append entries in order, in the caller's transaction, with one lock and bulk inserts.
+    """Append entries in order, in the caller's transaction: one locked read of the log state,
+    bulk inserts, one update.
 
-    The right edge of the tree (the roots of its perfect subtrees, O(log n) of them) is read
-    once; each new leaf then completes nodes in memory, as in RFC 9162's tree shape.
+    The state row holds the tree's right edge (the roots of its perfect subtrees, largest
+    first: O(log n) hashes). Each new leaf completes subtrees on that stack, exactly as RFC
+    9162 shapes the tree; the leaves it pops are the left siblings on the new leaf's path, so
+    the root of every new size and the newest leaf's inclusion proof come for free.
     """
     for kind, fields in entries:
         if set(fields) != FIELDS[kind]:
@@ -69,7 +85,8 @@ def append_many(
         return []
     state = _lock_state(session)
     start = state.size
-    frontier = _frontier(session, start)
+    frontier = _decode_frontier(state.frontier, start)
+    fresh = _fresh(session)
     ts, now = _ms(clock), clock.now()
     rows: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
@@ -77,33 +94,48 @@ def append_many(
         index = start + offset
         data = ledger.canonical_json({"v": ENTRY_VERSION, "kind": kind.value, "ts": ts, **fields})
         leaf = ledger.leaf_hash(data)
+        payload = data.decode("utf-8")
         rows.append(
             {
                 "index": index,
                 "kind": kind.value,
-                "payload": data.decode("utf-8"),
+                "payload": payload,
                 "leaf_hash": leaf,
                 "created_at": now,
             }
         )
-        # Completing perfect subtrees bottom-up: the stack top holds the smallest one.
+        siblings: list[bytes] = []
         level, h = 0, leaf
         while frontier and frontier[-1][0] == level:
-            h = ledger.node_hash(frontier.pop()[1], h)
+            left = frontier.pop()[1]
+            siblings.append(left)
+            h = ledger.node_hash(left, h)
             level += 1
             nodes.append({"level": level, "index": (index + 1 >> level) - 1, "hash": h})
+        # PATH(index, D[index+1]): siblings bottom-up, then the left subtrees smallest first.
+        fresh.proofs[index] = siblings + [x for _, x in reversed(frontier)]
         frontier.append((level, h))
+        fresh.roots[index + 1] = ledger.fold_subtree_hashes([x for _, x in frontier])
+        fresh.payloads[index] = payload
     session.execute(insert(LogEntry), rows)
     if nodes:
         session.execute(insert(LogNode), nodes)
     state.size = start + len(entries)
-    session.flush()
+    state.frontier = b"".join(x for _, x in frontier)
     session.info["log_appended"] = True  # the unit of work seals (signs) before commit
     return [r["index"] for r in rows]
 
 
+def _decode_frontier(blob: bytes, tree_size: int) -> list[tuple[int, bytes]]:
+    """The stored right edge: one hash per set bit of the size, largest subtree first."""
+    levels = [b for b in range(tree_size.bit_length() - 1, -1, -1) if tree_size >> b & 1]
+    if len(blob) != 32 * len(levels):
+        raise ValueError("log_state.frontier does not match the log size")
+    return [(lv, blob[32 * i : 32 * i + 32]) for i, lv in enumerate(levels)]
+
+
 def _frontier(session: Session, tree_size: int) -> list[tuple[int, bytes]]:
-    """The perfect subtrees covering leaves [0, tree_size), largest first, as (level, hash)."""
+    """The perfect subtrees covering leaves [0, tree_size), largest first, from stored nodes."""
     if tree_size == 0:
         return []
     parts = ledger.range_hash_nodes(0, tree_size)
@@ -112,8 +144,7 @@ def _frontier(session: Session, tree_size: int) -> list[tuple[int, bytes]]:
 
 
 def size(session: Session) -> int:
-    state = session.get(LogState, 1)
-    return 0 if state is None else state.size
+    return int(session.scalar(select(LogState.size).where(LogState.id == 1)) or 0)
 
 
 def _lookup(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
@@ -185,44 +216,53 @@ def seal(session: Session, clock: Clock, signer: Signer) -> TreeHeadRecord | Non
     committed entry ``i`` is covered by its own signed head of size ``i + 1``: a receipt can be
     issued at once, and verification can name the exact first bad index.
     """
-    current = size(session)
+    # If this transaction appended, it already holds the state row (and its lock).
+    state = session.get(LogState, 1) if session.info.get("log_appended") else None
+    state = state or _lock_state(session)
+    current, last = state.size, state.signed
     if current == 0:
         return None
-    last = session.scalar(select(func.max(TreeHeadRecord.tree_size))) or 0
     if last >= current:
         return session.get(TreeHeadRecord, current)
-    # Roots of every new size, in memory: start from the right edge at ``last`` and fold in
-    # the new leaves one by one (the same stack append_many uses).
+    roots = _fresh(session).roots
+    if not all(n in roots for n in range(last + 1, current + 1)):
+        roots = _roots_from_storage(session, last, current)
+    timestamp = _ms(clock)
+    heads: list[TreeHeadRecord] = []
+    for tree_size in range(last + 1, current + 1):
+        head = ledger.TreeHead(tree_size=tree_size, root_hash=roots[tree_size], timestamp=timestamp)
+        heads.append(
+            TreeHeadRecord(
+                tree_size=tree_size,
+                root_hash=head.root_hash,
+                timestamp=timestamp,
+                signature=signer.sign(head),
+            )
+        )
+    session.add_all(heads)
+    state.signed = current
+    session.flush()
+    return heads[-1]
+
+
+def _roots_from_storage(session: Session, last: int, current: int) -> dict[int, bytes]:
+    """Roots of sizes last+1..current, for entries appended by an earlier transaction that
+    had no signer: fold the stored leaves onto the stored right edge at ``last``."""
     frontier = _frontier(session, last)
-    new_leaves = session.scalars(
+    leaves = session.scalars(
         select(LogEntry.leaf_hash)
         .where(LogEntry.index >= last, LogEntry.index < current)
         .order_by(LogEntry.index)
     ).all()
-    timestamp = _ms(clock)
-    heads: list[dict[str, Any]] = []
-    for offset, leaf in enumerate(new_leaves):
+    roots: dict[int, bytes] = {}
+    for offset, leaf in enumerate(leaves):
         level, h = 0, leaf
         while frontier and frontier[-1][0] == level:
             h = ledger.node_hash(frontier.pop()[1], h)
             level += 1
         frontier.append((level, h))
-        head = ledger.TreeHead(
-            tree_size=last + offset + 1,
-            root_hash=ledger.fold_subtree_hashes([x for _, x in frontier]),
-            timestamp=timestamp,
-        )
-        heads.append(
-            {
-                "tree_size": head.tree_size,
-                "root_hash": head.root_hash,
-                "timestamp": timestamp,
-                "signature": signer.sign(head),
-            }
-        )
-    session.execute(insert(TreeHeadRecord), heads)
-    session.flush()
-    return session.get(TreeHeadRecord, current)
+        roots[last + offset + 1] = ledger.fold_subtree_hashes([x for _, x in frontier])
+    return roots
 
 
 def latest_tree_head(session: Session) -> TreeHeadRecord:
@@ -261,10 +301,14 @@ def head_json(record: TreeHeadRecord) -> dict[str, Any]:
 
 def receipt(session: Session, index: int, head: TreeHeadRecord) -> dict[str, Any]:
     """Everything a member needs to check offline that entry ``index`` is in the log."""
-    entry = get_entry(session, index)
-    proof = inclusion_proof(session, index, head.tree_size)
+    fresh = _fresh(session)
+    if index in fresh.payloads and head.tree_size == index + 1:
+        payload, proof = fresh.payloads[index], fresh.proofs[index]  # just appended: no reads
+    else:
+        payload = get_entry(session, index).payload
+        proof = inclusion_proof(session, index, head.tree_size)
     return {
-        "entry": json.loads(entry.payload),
+        "entry": json.loads(payload),
         "leaf_index": index,
         "inclusion_proof": [h.hex() for h in proof],
         "tree_head": head_json(head),
@@ -294,6 +338,7 @@ def verify(
     """
     leaves, problems = _verify_leaves(session, batch, thorough)
     levels = _levels(leaves)
+    problems += _verify_frontier(session, levels)
     problems += _verify_heads(session, levels, public_key, thorough)
     bad = sorted({p.index for p in problems})
     problems += _verify_nodes(session, levels, bad)
@@ -343,6 +388,17 @@ def _verify_leaves(
             )
         )
     return leaves, problems
+
+
+def _verify_frontier(session: Session, levels: list[list[bytes]]) -> list[Problem]:
+    state = session.get(LogState, 1)
+    if state is None or state.size != len(levels[0]) or state.size == 0:
+        return []  # a size mismatch is reported with the leaves
+    parts = [ledger.node_key(a, b) for a, b in ledger.range_hash_nodes(0, state.size)]
+    expected = b"".join(levels[h][i] for h, i in parts)
+    if bytes(state.frontier) != expected:
+        return [Problem(state.size - 1, "the stored right edge of the tree (log_state) is wrong")]
+    return []
 
 
 def _levels(leaves: list[bytes]) -> list[list[bytes]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -39,7 +42,13 @@ def create_app(
     engine = engine or create_db_engine(settings.resolved_database_url())
     if migrate:
         upgrade_to_head(engine)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.ctx.db_executor.shutdown(wait=True)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="datacoop",
         version=__version__,
         description="Human data work, made visible, fairly paid and co-owned.",
@@ -54,6 +63,9 @@ def create_app(
         hasher=make_hasher(settings.argon2_time_cost, settings.argon2_memory_kib),
         sessions=sessionmaker(bind=engine, expire_on_commit=False),
         signer=signer or file_signer(settings.resolved_signing_key_path()),
+        db_executor=ThreadPoolExecutor(
+            max_workers=1 if engine.dialect.name == "sqlite" else 16, thread_name_prefix="db"
+        ),
     )
     errors.install(app)
     api = APIRouter(prefix="/api/v1")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from datacoop.errors import NotFound
 from datacoop.log import services as log
+from datacoop.members.models import Member
 from datacoop.projects import services as projects
-from datacoop.web.deps import DB, Ctx, CurrentMember
+from datacoop.projects.models import Item
+from datacoop.web.deps import DB, AppContext, Ctx, CurrentMember, run_unit
 from datacoop.work import services
-from datacoop.work.models import Assignment, Submission
+from datacoop.work.models import Submission
 from datacoop.work.schemas import (
     HeartbeatOut,
     ProgressOut,
@@ -45,102 +48,102 @@ def submission_out(s: Submission, receipt: dict[str, Any] | None = None) -> Subm
     response_model=TaskOut,
     responses={204: {"description": "No item needs you right now."}},
 )
-def next_task(
-    project_id: int, member: CurrentMember, ctx: Ctx, db: DB, response: Response
-) -> TaskOut | Response:
+async def next_task(project_id: int, request: Request, ctx: Ctx) -> TaskOut | Response:
     """Lease the next item for you (or return the one you already hold)."""
-    project = projects.get_project(db, project_id)
-    assignment = services.next_task(db, ctx.clock, member, project)
-    if assignment is None:
-        return Response(status_code=204)
-    item = assignment_item(db, assignment)
-    return TaskOut(
-        assignment_id=assignment.id,
-        project_id=project.id,
-        item_id=assignment.item_id,
-        data=item.data,
-        task_type=project.task_type,
-        config=project.config,
-        instructions=projects.current_instructions(db, project).text,
-        instructions_version=assignment.instructions_version,
-        sensitivity=project.sensitivity.value,
-        leased_at=assignment.leased_at,
-        expires_at=assignment.expires_at,
-        active_seconds=assignment.active_ms / 1000,
-    )
 
+    def work(db: Session, member: Member) -> TaskOut | None:
+        project = projects.get_project(db, project_id)
+        assignment = services.next_task(db, ctx.clock, member, project)
+        if assignment is None:
+            return None
+        item = db.get(Item, assignment.item_id)
+        assert item is not None
+        return TaskOut(
+            assignment_id=assignment.id,
+            project_id=project.id,
+            item_id=assignment.item_id,
+            data=item.data,
+            task_type=project.task_type,
+            config=project.config,
+            instructions=projects.current_instructions(db, project).text,
+            instructions_version=assignment.instructions_version,
+            sensitivity=project.sensitivity.value,
+            leased_at=assignment.leased_at,
+            expires_at=assignment.expires_at,
+            active_seconds=assignment.active_ms / 1000,
+        )
 
-def assignment_item(db: DB, assignment: Assignment):  # type: ignore[no-untyped-def]
-    from datacoop.projects.models import Item
-
-    item = db.get(Item, assignment.item_id)
-    assert item is not None
-    return item
+    task = await run_unit(request, ctx, work)
+    return Response(status_code=204) if task is None else task
 
 
 @router.post("/assignments/{assignment_id}/heartbeat", response_model=HeartbeatOut)
-def heartbeat(assignment_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> HeartbeatOut:
+async def heartbeat(assignment_id: int, request: Request, ctx: Ctx) -> HeartbeatOut:
     """Tell the server you are still working.
 
     Active time counts between heartbeats at most 30 s apart, inside the lease."""
-    a = services.heartbeat(db, ctx.clock, member, assignment_id)
-    return HeartbeatOut(
-        assignment_id=a.id,
-        active_seconds=a.active_ms / 1000,
-        expires_at=a.expires_at,
-        expired=a.expires_at <= ctx.clock.now(),
-    )
+
+    def work(db: Session, member: Member) -> HeartbeatOut:
+        a = services.heartbeat(db, ctx.clock, member, assignment_id)
+        return HeartbeatOut(
+            assignment_id=a.id,
+            active_seconds=a.active_ms / 1000,
+            expires_at=a.expires_at,
+            expired=a.expires_at <= ctx.clock.now(),
+        )
+
+    return await run_unit(request, ctx, work)
 
 
 @router.post("/assignments/{assignment_id}/skip", status_code=204)
-def skip(assignment_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> Response:
+async def skip(assignment_id: int, request: Request, ctx: Ctx) -> Response:
     """Give the item back; no penalty, and you will not be offered it again."""
-    services.skip(db, ctx.clock, member, assignment_id)
+
+    def work(db: Session, member: Member) -> None:
+        services.skip(db, ctx.clock, member, assignment_id)
+
+    await run_unit(request, ctx, work)
     return Response(status_code=204)
 
 
 @router.post("/submissions", status_code=201, response_model=SubmissionOut)
-def submit(
+async def submit(
     body: SubmitIn,
-    member: CurrentMember,
+    request: Request,
     ctx: Ctx,
-    db: DB,
     response: Response,
     idempotency_key: str | None = Header(default=None, max_length=100),
 ) -> SubmissionOut:
-    """Submit an answer. 201 when new; 200 with the original when it is a retry."""
-    result = services.submit(
-        db,
-        ctx.clock,
-        member,
-        answer=body.answer,
-        assignment_id=body.assignment_id,
-        item_id=body.item_id,
-        idempotency_key=body.idempotency_key or idempotency_key,
-    )
-    if not result.created:
+    """Submit an answer. 201 when new; 200 with the original when it is a retry.
+
+    The response carries the receipt: the log entry, an inclusion proof and a signed tree head.
+    """
+
+    def work(db: Session, member: Member) -> tuple[SubmissionOut, bool]:
+        result = services.submit(
+            db,
+            ctx.clock,
+            member,
+            answer=body.answer,
+            assignment_id=body.assignment_id,
+            item_id=body.item_id,
+            idempotency_key=body.idempotency_key or idempotency_key,
+        )
+        out = submission_out(result.submission, _receipt(db, ctx, result.submission))
+        return out, result.created
+
+    out, created = await run_unit(request, ctx, work)
+    if not created:
         response.status_code = 200
-    return submission_out(result.submission, _receipt(db, ctx, result.submission))
+    return out
 
 
-def _receipt(db: DB, ctx: Ctx, submission: Submission) -> dict[str, Any] | None:
+def _receipt(db: Session, ctx: AppContext, submission: Submission) -> dict[str, Any] | None:
     """Seal now (sign the head covering this entry) so the receipt can be handed out at once."""
     if submission.log_index is None:
         return None
     head = log.seal(db, ctx.clock, ctx.signer) or log.latest_tree_head(db)
     return log.receipt(db, submission.log_index, head)
-
-
-@router.get("/submissions/{submission_id}/receipt")
-def submission_receipt(
-    submission_id: int, member: CurrentMember, ctx: Ctx, db: DB
-) -> dict[str, Any]:
-    """A fresh receipt for one of your submissions, against the newest signed tree head."""
-    submission = services.get_submission(db, member, submission_id)
-    receipt = _receipt(db, ctx, submission)
-    if receipt is None:
-        raise NotFound("this submission predates the log and has no receipt")
-    return receipt
 
 
 @router.get("/submissions", response_model=SubmissionPage)
@@ -164,3 +167,15 @@ def get_submission(submission_id: int, member: CurrentMember, db: DB) -> Submiss
 def progress(project_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> ProgressOut:
     project = projects.get_managed_project(db, member, project_id)
     return ProgressOut(project_id=project.id, **services.progress(db, ctx.clock, project))
+
+
+@router.get("/submissions/{submission_id}/receipt")
+def submission_receipt(
+    submission_id: int, member: CurrentMember, ctx: Ctx, db: DB
+) -> dict[str, Any]:
+    """A fresh receipt for one of your submissions, against the newest signed tree head."""
+    submission = services.get_submission(db, member, submission_id)
+    receipt = _receipt(db, ctx, submission)
+    if receipt is None:
+        raise NotFound("this submission predates the log and has no receipt")
+    return receipt

@@ -53,11 +53,18 @@ def next_task(
     """The member's current live lease in this project, or a new one, or None when no item
     needs them (every open item is full or already done by them)."""
     now = clock.now()
-    contributor = contributor_for(session, clock, project.id, member.id)
-    # Serialise one member's own concurrent requests (PostgreSQL; SQLite already is).
-    session.execute(
-        select(Contributor.id).where(Contributor.id == contributor.id).with_for_update()
+    # Lock the member's per-project row: serialises one member's own concurrent requests
+    # (PostgreSQL; SQLite already is).
+    locked = session.scalar(
+        select(Contributor.id)
+        .where(Contributor.project_id == project.id, Contributor.member_id == member.id)
+        .with_for_update()
     )
+    if locked is None:
+        contributor = contributor_for(session, clock, project.id, member.id)
+        session.execute(
+            select(Contributor.id).where(Contributor.id == contributor.id).with_for_update()
+        )
     current = session.scalar(
         select(Assignment)
         .where(
@@ -83,18 +90,24 @@ def next_task(
                 ~done_by_member,
                 Item.answer_count + _live_leases(now) < Item.wanted,
             )
-            .order_by(Item.id)
+            # Fewest answers first, then import order: answers spread evenly over items, and
+            # the (project_id, answer_count, id) index serves the order with no sort step.
+            .order_by(Item.answer_count, Item.id)
             .limit(1)
             .with_for_update(skip_locked=True, of=Item)
         )
         if candidate is None:
             return None
-        # Re-count under the lock, in a new statement (fresh snapshot on PostgreSQL).
-        answers, wanted, live = session.execute(
-            select(Item.answer_count, Item.wanted, _live_leases(now)).where(Item.id == candidate)
-        ).one()
-        if answers + live >= wanted:
-            continue
+        if session.get_bind().dialect.name != "sqlite":
+            # Re-count under the lock, in a new statement (fresh snapshot on PostgreSQL).
+            # SQLite needs none: BEGIN IMMEDIATE already excludes every other writer.
+            answers, wanted, live = session.execute(
+                select(Item.answer_count, Item.wanted, _live_leases(now)).where(
+                    Item.id == candidate
+                )
+            ).one()
+            if answers + live >= wanted:
+                continue
         assignment = Assignment(
             project_id=project.id,
             item_id=candidate,
@@ -262,7 +275,7 @@ def submit(
     )
     session.flush()
     contributor = contributor_for(session, clock, project.id, member.id)
-    entry = log.append(
+    submission.log_index = log.append(
         session,
         clock,
         EntryKind.submission_accepted,
@@ -275,7 +288,6 @@ def submit(
         wall_ms=submission.wall_ms,
         late=submission.late,
     )
-    submission.log_index = entry.index
     if project.dynamic_overlap:
         from datacoop.quality.services import update_wanted
 

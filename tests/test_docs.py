@@ -52,6 +52,14 @@ def test_every_log_entry_kind_and_its_fields_are_documented():
             assert f"`{field}`" in section, (kind, field)
 
 
+def test_every_aggregation_method_is_documented():
+    from datacoop.algorithms.aggregation import METHODS, PAIRWISE_METHODS
+
+    text = _read("algorithms.md")
+    for name, (_module, cls) in {**METHODS, **PAIRWISE_METHODS}.items():
+        assert f"`{name}`" in text and f"`{cls}`" in text, name
+
+
 def test_every_task_type_and_format_is_documented():
     text = _read("projects.md")
     for t in TASK_TYPES:

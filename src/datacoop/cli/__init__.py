@@ -243,10 +243,58 @@ def import_items(
 
 
 @app.command()
+def aggregate(
+    project_id: int = typer.Argument(..., help="The project's id."),
+    method: str = typer.Option(
+        "ds", "--method", help="mv, wawa, zbs, ds, onecoin, glad, mace, kos, mmsr."
+    ),
+    seed: int = typer.Option(0, min=0, help="Seed for methods that use randomness."),
+    params: str = typer.Option("{}", help="Hyper-parameters as JSON, e.g. '{\"max_iter\": 50}'."),
+) -> None:
+    """Aggregate a project's answers into one label per item and store the run.
+
+    The run records its method, parameters, seed and the log's size, so it can be re-run to
+    the same result. Prints the run id last.
+    """
+    from datacoop.members.models import Member
+    from datacoop.projects import services as project_services
+    from datacoop.quality import services as quality
+
+    try:
+        parsed = json.loads(params)
+    except ValueError as exc:
+        _fail(f"--params is not valid JSON: {exc}")
+    engine = _engine()
+    try:
+        with UnitOfWork(engine) as session:
+            project = project_services.get_project(session, project_id)
+            owner = session.get(Member, project.owner_id)
+            run = quality.run_aggregation(
+                session, SystemClock(), owner, project, method=method, params=parsed, seed=seed
+            )
+            summary, rid, n, items = dict(run.summary), run.id, run.answers, run.items
+    except DatacoopError as exc:
+        _fail(exc.message)
+    alpha = summary.get("krippendorff_alpha")
+    gold = summary.get("gold_accuracy")
+    typer.echo(f"{method}: {n} answers on {items} items")
+    typer.echo(
+        f"agreement (Krippendorff's alpha, {summary.get('alpha_level')}): "
+        + ("undefined" if alpha is None else f"{alpha:.3f}")
+    )
+    if gold is not None:
+        typer.echo(f"accuracy on {summary['gold_items_scored']} gold items: {gold:.3f}")
+    typer.echo(f"aggregation run {rid}")
+
+
+@app.command()
 def export(
     project_id: int = typer.Argument(..., help="The project's id."),
     format: str = typer.Option(
         "jsonl", "--format", help="jsonl (one item per line) or csv (one answer per row)."
+    ),
+    aggregation: int = typer.Option(
+        None, "--aggregation", help="Include this run's labels (default: the newest run)."
     ),
     output: Path = typer.Option(
         None, "--output", "-o", help="Write here instead of standard output."
@@ -264,7 +312,7 @@ def export(
             project = services.get_project(session, project_id)
             out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
             try:
-                for chunk in export_lines(session, project, format):
+                for chunk in export_lines(session, project, format, aggregation=aggregation):
                     out.write(chunk)
             finally:
                 if output:

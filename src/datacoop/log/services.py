@@ -64,7 +64,8 @@ def _fresh(session: Session) -> _Fresh:
     fresh = session.info.get("log_fresh")
     if fresh is None:
         fresh = session.info["log_fresh"] = _Fresh({}, {}, {})
-    return fresh  # type: ignore[no-any-return]
+    assert isinstance(fresh, _Fresh)
+    return fresh
 
 
 def append_many(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from datacoop.errors import PayloadTooLarge, ValidationFailed
+from datacoop.errors import NotFound, PayloadTooLarge, ValidationFailed
 from datacoop.projects import importing, rules, services
 from datacoop.projects.models import Project
 from datacoop.projects.schemas import (
@@ -23,6 +23,7 @@ from datacoop.projects.schemas import (
     ProjectPage,
     ProjectPatch,
 )
+from datacoop.quality import services as quality
 from datacoop.web.deps import DB, Ctx, CurrentMember
 from datacoop.work import export
 
@@ -219,15 +220,24 @@ def export_project(
     ctx: Ctx,
     db: DB,
     format: str = Query("jsonl", pattern="^(jsonl|csv)$"),
+    aggregation: int | None = Query(
+        None, ge=1, description="Aggregation run whose labels to include (default: newest)."
+    ),
 ) -> StreamingResponse:
     """Download every item with its answers (workers as per-project contributor ids)."""
     project = services.get_managed_project(db, member, project_id)
     project_key = project.id
+    if aggregation is not None:  # check before streaming starts: errors need a status line
+        run, run_project = quality.get_run(db, member, aggregation)
+        if run_project.id != project.id:
+            raise NotFound(f"no aggregation run {aggregation} in this project")
 
     def body() -> Iterator[str]:
         # The request's session closes before streaming starts; the export reads on its own.
         with ctx.sessions() as session:
-            yield from export.export_lines(session, session.get(Project, project_key), format)  # type: ignore[arg-type]
+            yield from export.export_lines(
+                session, session.get(Project, project_key), format, aggregation=aggregation
+            )  # type: ignore[arg-type]
 
     media = "text/csv" if format == "csv" else "application/x-ndjson"
     headers = {"Content-Disposition": f'attachment; filename="project-{project_key}.{format}"'}

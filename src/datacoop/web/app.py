@@ -20,6 +20,7 @@ from datacoop.log.signer import Signer, file_signer
 from datacoop.members.passwords import make_hasher
 from datacoop.members.routes import router as members_router
 from datacoop.projects.routes import router as projects_router
+from datacoop.quality.routes import router as quality_router
 from datacoop.settings import Settings
 from datacoop.web import errors, pages
 from datacoop.web.deps import AppContext
@@ -42,6 +43,7 @@ def create_app(
     engine = engine or create_db_engine(settings.resolved_database_url())
     if migrate:
         upgrade_to_head(engine)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
@@ -78,6 +80,7 @@ def create_app(
     api.include_router(projects_router)
     api.include_router(work_router)
     api.include_router(log_router)
+    api.include_router(quality_router)
     app.include_router(api)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -31,6 +31,7 @@ CSV_COLUMNS = [
     "late",
     "submitted_at",
     "gold",
+    "aggregated_label",
 ]
 _BATCH = 1000
 
@@ -82,10 +83,14 @@ def _item_batches(
         after = items[-1].id
 
 
-def export_lines(session: Session, project: Project, fmt: str) -> Iterator[str]:
-    """Yield the export as text chunks (one per line)."""
+def export_lines(
+    session: Session, project: Project, fmt: str, *, aggregation: int | None = None
+) -> Iterator[str]:
+    """Yield the export as text chunks (one per line). With ``aggregation`` (a run id; the
+    default is the project's newest run, if any) each item also carries its aggregated label."""
     if fmt not in EXPORT_FORMATS:
         raise ValidationFailed.field("format", "must be jsonl or csv")
+    aggregated = _aggregated(session, project, aggregation)
     if fmt == "csv":
         yield _csv_row(CSV_COLUMNS)
     for items, answers in _item_batches(session, project):
@@ -98,6 +103,7 @@ def export_lines(session: Session, project: Project, fmt: str) -> Iterator[str]:
                     "data": item.data,
                     "gold": item.gold,
                     "answers": item_answers,
+                    "aggregated_label": aggregated.get(item.id),
                 }
                 yield json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
                 continue
@@ -113,8 +119,25 @@ def export_lines(session: Session, project: Project, fmt: str) -> Iterator[str]:
                         "true" if a["late"] else "false",
                         a["submitted_at"],
                         "" if item.gold is None else json.dumps(item.gold, ensure_ascii=False),
+                        ""
+                        if item.id not in aggregated
+                        else json.dumps(aggregated[item.id], ensure_ascii=False),
                     ]
                 )
+
+
+def _aggregated(session: Session, project: Project, run_id: int | None) -> dict[int, Any]:
+    from datacoop.errors import NotFound
+    from datacoop.quality import services as quality
+    from datacoop.quality.models import AggregationRun
+
+    if run_id is None:
+        latest = quality.latest_run(session, project)
+        return {} if latest is None else quality.labels_by_item(session, latest.id)
+    run = session.get(AggregationRun, run_id)
+    if run is None or run.project_id != project.id:
+        raise NotFound(f"no aggregation run {run_id} in this project")
+    return quality.labels_by_item(session, run_id)
 
 
 def _csv_row(values: list[Any]) -> str:

@@ -87,9 +87,15 @@ def encode(data: object) -> Encoded:
     return Encoded(tasks=tasks, workers=workers, classes=classes, t=t, w=w, y=y)
 
 
-def argmax_first(scores: np.ndarray) -> np.ndarray:
-    """Row-wise argmax; ties go to the lowest column (the label that sorts first)."""
-    return np.asarray(np.argmax(scores, axis=1))
+def argmax_first(scores: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
+    """Row-wise argmax; ties go to the lowest column (the label that sorts first).
+
+    Scores within ``rtol`` (relative) of a row's best count as tied, so that the order in
+    which floating-point weights were summed (that is, the row order) never breaks a tie.
+    """
+    best = scores.max(axis=1, keepdims=True)
+    near = scores >= best - rtol * np.abs(best)
+    return np.asarray(np.argmax(near, axis=1))
 
 
 class BaseClassificationAggregator:
@@ -126,11 +132,15 @@ class BaseClassificationAggregator:
     # Helpers for subclasses -------------------------------------------------------------
     def _set_from_probas(self, enc: Encoded, probas: np.ndarray) -> None:
         index = pd.Index(enc.tasks, name="task")
-        self.probas_ = pd.DataFrame(probas, index=index, columns=pd.Index(enc.classes, name="label"))
+        self.probas_ = pd.DataFrame(
+            probas, index=index, columns=pd.Index(enc.classes, name="label")
+        )
         self.labels_ = pd.Series(enc.classes[argmax_first(probas)], index=index, name="agg_label")
 
     def _set_skills(self, enc: Encoded, skills: np.ndarray) -> None:
         self.skills_ = pd.Series(skills, index=pd.Index(enc.workers, name="worker"), name="skill")
 
     def get_params(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+        return {
+            k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")
+        }

@@ -55,6 +55,7 @@ def append(session: Session, clock: Clock, kind: EntryKind, **fields: Any) -> in
 class _Fresh:
     """What this transaction's appends computed, kept for seal and receipts (no re-reads)."""
 
+    state: LogState | None  # the locked state row, once this transaction appended
     roots: dict[int, bytes]  # tree size -> root
     proofs: dict[int, list[bytes]]  # index -> inclusion proof in the tree of size index + 1
     payloads: dict[int, str]  # index -> canonical JSON
@@ -63,7 +64,7 @@ class _Fresh:
 def _fresh(session: Session) -> _Fresh:
     fresh = session.info.get("log_fresh")
     if fresh is None:
-        fresh = session.info["log_fresh"] = _Fresh({}, {}, {})
+        fresh = session.info["log_fresh"] = _Fresh(None, {}, {}, {})
     assert isinstance(fresh, _Fresh)
     return fresh
 
@@ -84,10 +85,11 @@ def append_many(
             raise ValueError(f"{kind}: fields {sorted(fields)} != {sorted(FIELDS[kind])}")
     if not entries:
         return []
-    state = _lock_state(session)
+    fresh = _fresh(session)
+    state = fresh.state or _lock_state(session)
+    fresh.state = state
     start = state.size
     frontier = _decode_frontier(state.frontier, start)
-    fresh = _fresh(session)
     ts, now = _ms(clock), clock.now()
     rows: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
@@ -218,12 +220,14 @@ def seal(session: Session, clock: Clock, signer: Signer) -> TreeHeadRecord | Non
     issued at once, and verification can name the exact first bad index.
     """
     # If this transaction appended, it already holds the state row (and its lock).
-    state = session.get(LogState, 1) if session.info.get("log_appended") else None
-    state = state or _lock_state(session)
+    state = _fresh(session).state or _lock_state(session)
     current, last = state.size, state.signed
     if current == 0:
         return None
     if last >= current:
+        head = session.info.get("log_head")
+        if isinstance(head, TreeHeadRecord) and head.tree_size == current:
+            return head
         return session.get(TreeHeadRecord, current)
     roots = _fresh(session).roots
     if not all(n in roots for n in range(last + 1, current + 1)):
@@ -243,6 +247,8 @@ def seal(session: Session, clock: Clock, signer: Signer) -> TreeHeadRecord | Non
     session.add_all(heads)
     state.signed = current
     session.flush()
+    session.info["log_appended"] = False  # sealed: the unit of work need not seal again
+    session.info["log_head"] = heads[-1]
     return heads[-1]
 
 

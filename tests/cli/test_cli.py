@@ -151,3 +151,16 @@ def test_log_verify_passes_then_names_the_first_bad_index(cli, tmp_path, databas
     bad = cli("log", "verify")
     assert bad.exit_code == 1
     assert "first bad index 1" in bad.output
+
+
+def test_demo_builds_aggregates_and_leaves_a_verifiable_log(cli, tmp_path):
+    result = cli("demo", "--no-serve", "--members", "4", "--items", "20", "--tasks", "40")
+    assert result.exit_code == 0, result.output
+    assert "SIMULATION: 4 simulated members" in result.output
+    assert "Dawid-Skene aggregation (run 1)" in result.output
+    roles = [
+        line.split("\t")[0] for line in (tmp_path / "demo-accounts.txt").read_text().splitlines()
+    ]
+    assert roles == ["requester", "steward"] + ["member"] * 4
+    verify = cli("log", "verify")
+    assert verify.exit_code == 0 and verify.output.startswith("ok:")

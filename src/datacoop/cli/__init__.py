@@ -355,7 +355,7 @@ def demo(
             )
         except (DemoDatabaseNotEmpty, ValueError) as exc:
             _fail(str(exc))
-    _seal_demo(s)
+    summary = _seal_demo(s, result.project_id)
     typer.echo(f"Demo data in {result.data_dir.resolve()}")
     typer.echo(
         f"Project {result.project_id}: {result.items} handwritten digits "
@@ -364,6 +364,16 @@ def demo(
     typer.echo(
         f"SIMULATION: {len(result.members)} simulated members of varied skill and speed "
         f"gave {result.submissions} answers ({result.accuracy_vs_truth:.0%} correct)."
+    )
+    gold = summary.get("gold_accuracy")
+    typer.echo(
+        f"Dawid-Skene aggregation (run {summary['run']}): "
+        + (
+            "no gold item answered yet"
+            if gold is None
+            else f"{gold:.0%} right on {summary['gold_items_scored']} gold items"
+        )
+        + "; datacoop log verify checks the log."
     )
     typer.echo("")
     typer.echo("Log in with (passwords are for this demo only):")
@@ -389,8 +399,9 @@ def demo(
         serve(host="127.0.0.1", port=port)
 
 
-def _seal_demo(settings: Settings) -> None:
-    """Give the demo its own signing key and sign tree heads over everything it logged."""
+def _seal_demo(settings: Settings, project_id: int) -> dict[str, Any]:
+    """Give the demo its own signing key, aggregate the answers with Dawid-Skene, and sign
+    tree heads over everything it logged. Returns the aggregation run's summary."""
     from datacoop.keys import create_signing_key
     from datacoop.log import services as log
     from datacoop.log.signer import file_signer
@@ -398,10 +409,21 @@ def _seal_demo(settings: Settings) -> None:
     key_path = settings.resolved_signing_key_path()
     if not key_path.exists():
         create_signing_key(key_path)
+    from datacoop.members.models import Member
+    from datacoop.projects.models import Project
+    from datacoop.quality import services as quality
+
     engine = create_db_engine(settings.resolved_database_url())
     with UnitOfWork(engine) as session:
+        project = session.get(Project, project_id)
+        assert project is not None
+        run = quality.run_aggregation(
+            session, SystemClock(), session.get(Member, project.owner_id), project, method="ds"
+        )
+        summary = {"run": run.id, **run.summary}
         log.seal(session, SystemClock(), file_signer(key_path))
     engine.dispose()
+    return summary
 
 
 @log_app.command("verify")

@@ -13,9 +13,9 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from datacoop.algorithms import ledger
@@ -40,10 +40,41 @@ def commitment(salt: bytes, value: Any) -> str:
     return hashlib.sha256(salt + ledger.canonical_json({"v": 1, "value": value})).hexdigest()
 
 
-def _lock_state(session: Session) -> LogState:
-    state = session.scalar(select(LogState).where(LogState.id == 1).with_for_update())
-    assert state is not None, "log_state row missing: database not migrated"
-    return state
+_STATE = cast(Table, LogState.__table__)
+_ENTRIES = cast(Table, LogEntry.__table__)
+_NODES = cast(Table, LogNode.__table__)
+_HEADS = cast(Table, TreeHeadRecord.__table__)
+# Prebuilt Core statements (the hot path appends and seals once per submission): no ORM
+# unit of work, and their compiled forms and cache keys are reused.
+_LOCK_STATE_SQL = (
+    select(_STATE.c.size, _STATE.c.frontier, _STATE.c.signed)
+    .where(_STATE.c.id == 1)
+    .with_for_update()
+)
+_SET_SIZE_SQL = (
+    update(_STATE)
+    .where(_STATE.c.id == 1)
+    .values(size=bindparam("new_size"), frontier=bindparam("new_frontier"))
+)
+_SET_SIGNED_SQL = update(_STATE).where(_STATE.c.id == 1).values(signed=bindparam("new_signed"))
+_INSERT_ENTRY_SQL = insert(_ENTRIES)
+_INSERT_NODE_SQL = insert(_NODES)
+_INSERT_HEAD_SQL = insert(_HEADS)
+
+
+@dataclass
+class _State:
+    """The locked ``log_state`` row, as this transaction sees (and writes) it."""
+
+    size: int
+    frontier: bytes
+    signed: int
+
+
+def _lock_state(session: Session) -> _State:
+    row = session.connection().execute(_LOCK_STATE_SQL).first()
+    assert row is not None, "log_state row missing: database not migrated"
+    return _State(int(row[0]), bytes(row[1] or b""), int(row[2]))
 
 
 def append(session: Session, clock: Clock, kind: EntryKind, **fields: Any) -> int:
@@ -55,7 +86,7 @@ def append(session: Session, clock: Clock, kind: EntryKind, **fields: Any) -> in
 class _Fresh:
     """What this transaction's appends computed, kept for seal and receipts (no re-reads)."""
 
-    state: LogState | None  # the locked state row, once this transaction appended
+    state: _State | None  # the locked state row, once this transaction appended
     roots: dict[int, bytes]  # tree size -> root
     proofs: dict[int, list[bytes]]  # index -> inclusion proof in the tree of size index + 1
     payloads: dict[int, str]  # index -> canonical JSON
@@ -67,6 +98,15 @@ def _fresh(session: Session) -> _Fresh:
         fresh = session.info["log_fresh"] = _Fresh(None, {}, {}, {})
     assert isinstance(fresh, _Fresh)
     return fresh
+
+
+def next_index(session: Session) -> int:
+    """The index the next append in this transaction gets. Locks the log state (as an append
+    does), so it stays the next index until this transaction appends or ends."""
+    fresh = _fresh(session)
+    state = fresh.state or _lock_state(session)
+    fresh.state = state
+    return state.size
 
 
 def append_many(
@@ -100,7 +140,7 @@ def append_many(
         payload = data.decode("utf-8")
         rows.append(
             {
-                "index": index,
+                "idx": index,
                 "kind": kind.value,
                 "payload": payload,
                 "leaf_hash": leaf,
@@ -114,19 +154,21 @@ def append_many(
             siblings.append(left)
             h = ledger.node_hash(left, h)
             level += 1
-            nodes.append({"level": level, "index": (index + 1 >> level) - 1, "hash": h})
+            nodes.append({"level": level, "idx": (index + 1 >> level) - 1, "hash": h})
         # PATH(index, D[index+1]): siblings bottom-up, then the left subtrees smallest first.
         fresh.proofs[index] = siblings + [x for _, x in reversed(frontier)]
         frontier.append((level, h))
         fresh.roots[index + 1] = ledger.fold_subtree_hashes([x for _, x in frontier])
         fresh.payloads[index] = payload
-    session.execute(insert(LogEntry), rows)
+    conn = session.connection()
+    conn.execute(_INSERT_ENTRY_SQL, rows)
     if nodes:
-        session.execute(insert(LogNode), nodes)
+        conn.execute(_INSERT_NODE_SQL, nodes)
     state.size = start + len(entries)
     state.frontier = b"".join(x for _, x in frontier)
+    conn.execute(_SET_SIZE_SQL, {"new_size": state.size, "new_frontier": state.frontier})
     session.info["log_appended"] = True  # the unit of work seals (signs) before commit
-    return [r["index"] for r in rows]
+    return [r["idx"] for r in rows]
 
 
 def _decode_frontier(blob: bytes, tree_size: int) -> list[tuple[int, bytes]]:
@@ -244,9 +286,21 @@ def seal(session: Session, clock: Clock, signer: Signer) -> TreeHeadRecord | Non
                 signature=signer.sign(head),
             )
         )
-    session.add_all(heads)
+    conn = session.connection()
+    conn.execute(
+        _INSERT_HEAD_SQL,
+        [
+            {
+                "tree_size": h.tree_size,
+                "root_hash": h.root_hash,
+                "timestamp": h.timestamp,
+                "signature": h.signature,
+            }
+            for h in heads
+        ],
+    )
     state.signed = current
-    session.flush()
+    conn.execute(_SET_SIGNED_SQL, {"new_signed": current})
     session.info["log_appended"] = False  # sealed: the unit of work need not seal again
     session.info["log_head"] = heads[-1]
     return heads[-1]

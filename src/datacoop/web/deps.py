@@ -72,12 +72,18 @@ DB = Annotated[Session, Depends(db_session, scope="function")]
 
 def current_member(request: Request, ctx: Ctx, db: DB) -> Member:
     """The caller: a Bearer API token, or a browser session cookie (with CSRF on writes)."""
+    return _authenticate(request, ctx, db, attached=True)
+
+
+def _authenticate(request: Request, ctx: AppContext, db: Session, *, attached: bool) -> Member:
+    """``current_member``; ``attached=False`` (the work loop's hot path, which only reads the
+    member) may return a member the session does not track."""
     auth = request.headers.get("authorization")
     if auth:
         scheme, _, secret = auth.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthenticated("use 'Authorization: Bearer <token>'", code="bad_token")
-        return members.member_for_token(db, secret.strip())
+        return members.member_for_token(db, secret.strip(), attached=attached)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         member, web = members.web_session_for(db, ctx.clock, cookie)
@@ -101,7 +107,7 @@ async def run_unit(request: Request, ctx: AppContext, work: Callable[[Session, M
     def job() -> T:
         session = ctx.sessions()
         try:
-            member = current_member(request, ctx, session)
+            member = _authenticate(request, ctx, session, attached=False)
             result = work(session, member)
             if session.info.get("log_appended"):
                 log.seal(session, ctx.clock, ctx.signer)

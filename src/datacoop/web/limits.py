@@ -30,15 +30,24 @@ class BodyLimits:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        declared: str | None = None
+        content_type = ""
+        chunked = False
+        for key, value in scope["headers"]:  # the last of repeated headers wins
+            name = key.lower()
+            if name == b"content-length":
+                declared = value.decode("latin-1")
+            elif name == b"content-type":
+                content_type = value.decode("latin-1")
+            elif name == b"transfer-encoding":
+                chunked = True
         importing = _is_import(path, scope["method"])
         limit = self.max_import if importing else self.max_body
-        declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _reply(send, 413, "payload_too_large", f"the request body is over {limit} bytes")
             return
-        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        has_body = declared not in (None, "0") or "transfer-encoding" in headers
+        content_type = content_type.split(";")[0].strip().lower()
+        has_body = declared not in (None, "0") or chunked
         if (
             path.startswith("/api/")
             and not importing

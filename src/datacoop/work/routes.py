@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from datacoop.errors import NotFound
 from datacoop.log import services as log
 from datacoop.members.models import Member
 from datacoop.projects import services as projects
-from datacoop.projects.models import Item
 from datacoop.web.deps import DB, AppContext, Ctx, CurrentMember, run_unit
 from datacoop.work import services
 from datacoop.work.models import Submission
@@ -48,33 +48,22 @@ def submission_out(s: Submission, receipt: dict[str, Any] | None = None) -> Subm
     response_model=TaskOut,
     responses={204: {"description": "No item needs you right now."}},
 )
-async def next_task(project_id: int, request: Request, ctx: Ctx) -> TaskOut | Response:
+async def next_task(project_id: int, request: Request) -> Response:
     """Lease the next item for you (or return the one you already hold)."""
+    ctx: AppContext = request.app.state.ctx  # read directly: no dependency to solve
 
-    def work(db: Session, member: Member) -> TaskOut | None:
-        project = projects.get_project(db, project_id)
-        assignment = services.next_task(db, ctx.clock, member, project)
-        if assignment is None:
-            return None
-        item = db.get(Item, assignment.item_id)
-        assert item is not None
-        return TaskOut(
-            assignment_id=assignment.id,
-            project_id=project.id,
-            item_id=assignment.item_id,
-            data=item.data,
-            task_type=project.task_type,
-            config=project.config,
-            instructions=projects.current_instructions(db, project).text,
-            instructions_version=assignment.instructions_version,
-            sensitivity=project.sensitivity.value,
-            leased_at=assignment.leased_at,
-            expires_at=assignment.expires_at,
-            active_seconds=assignment.active_ms / 1000,
-        )
+    def work(db: Session, member: Member) -> dict[str, Any] | None:
+        return services.next_task_body(db, ctx.clock, member, project_id)
 
     task = await run_unit(request, ctx, work)
-    return Response(status_code=204) if task is None else task
+    if task is None:
+        return Response(status_code=204)
+    # Serialised here (the bytes FastAPI would send for ``response_model=TaskOut``).
+    return _json(TaskOut(**task), 200)
+
+
+def _json(model: BaseModel, status: int) -> Response:
+    return Response(model.model_dump_json(), status_code=status, media_type="application/json")
 
 
 @router.post("/assignments/{assignment_id}/heartbeat", response_model=HeartbeatOut)
@@ -110,16 +99,42 @@ async def skip(assignment_id: int, request: Request, ctx: Ctx) -> Response:
 async def submit(
     body: SubmitIn,
     request: Request,
-    ctx: Ctx,
-    response: Response,
     idempotency_key: str | None = Header(default=None, max_length=100),
-) -> SubmissionOut:
+) -> Response:
     """Submit an answer. 201 when new; 200 with the original when it is a retry.
 
     The response carries the receipt: the log entry, an inclusion proof and a signed tree head.
     """
+    ctx: AppContext = request.app.state.ctx  # read directly: no dependency to solve
+
+    key = body.idempotency_key or idempotency_key
 
     def work(db: Session, member: Member) -> tuple[SubmissionOut, bool]:
+        if body.assignment_id is not None and body.item_id is None:
+            new = services.submit_new(
+                db,
+                ctx.clock,
+                member,
+                answer=body.answer,
+                assignment_id=body.assignment_id,
+                idempotency_key=key,
+            )
+            if new is not None:
+                head = log.seal(db, ctx.clock, ctx.signer) or log.latest_tree_head(db)
+                out = SubmissionOut(
+                    log_index=new.log_index,
+                    receipt=log.receipt(db, new.log_index, head),
+                    id=new.id,
+                    assignment_id=new.assignment_id,
+                    project_id=new.project_id,
+                    item_id=new.item_id,
+                    answer=new.answer,
+                    active_seconds=new.active_ms / 1000,
+                    wall_seconds=new.wall_ms / 1000,
+                    late=new.late,
+                    created_at=new.created_at,
+                )
+                return out, True
         result = services.submit(
             db,
             ctx.clock,
@@ -127,15 +142,14 @@ async def submit(
             answer=body.answer,
             assignment_id=body.assignment_id,
             item_id=body.item_id,
-            idempotency_key=body.idempotency_key or idempotency_key,
+            idempotency_key=key,
         )
         out = submission_out(result.submission, _receipt(db, ctx, result.submission))
         return out, result.created
 
     out, created = await run_unit(request, ctx, work)
-    if not created:
-        response.status_code = 200
-    return out
+    # Serialised here (the bytes FastAPI would send for ``response_model=SubmissionOut``).
+    return _json(out, 201 if created else 200)
 
 
 def _receipt(db: Session, ctx: AppContext, submission: Submission) -> dict[str, Any] | None:

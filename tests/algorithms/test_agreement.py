@@ -44,28 +44,43 @@ nan = np.nan
 LEVELS = ["nominal", "ordinal", "interval"]
 
 # Krippendorff (2011), section C: observers A-D (rows) x units 1-12 (columns).
-PAPER_C = np.array([
-    [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
-    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
-    [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
-    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan],
-])
+PAPER_C = np.array(
+    [
+        [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+        [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+        [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+        [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan],
+    ]
+)
 PAPER_C_ALPHA = {"nominal": 0.743, "ordinal": 0.815, "interval": 0.849}
 
 # Krippendorff (2011), section B: two observers, binary values, 10 units, no missing data.
-PAPER_B = [[0, 1, 0, 0, 0, 0, 0, 0, 1, 0],
-           [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]]
+PAPER_B = [[0, 1, 0, 0, 0, 0, 0, 0, 1, 0], [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]]
 
 # Wikipedia, "Fleiss' kappa", worked example: 10 subjects x 5 categories, 14 raters each.
-WIKI_FLEISS = np.array([
-    [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-    [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
-])
+WIKI_FLEISS = np.array(
+    [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
+)
 
 
 def to_long(matrix: np.ndarray) -> pd.DataFrame:
-    rows = [(f"u{j}", f"c{i}", matrix[i, j]) for i in range(matrix.shape[0])
-            for j in range(matrix.shape[1]) if not pd.isna(matrix[i, j])]
+    rows = [
+        (f"u{j}", f"c{i}", matrix[i, j])
+        for i in range(matrix.shape[0])
+        for j in range(matrix.shape[1])
+        if not pd.isna(matrix[i, j])
+    ]
     return pd.DataFrame(rows, columns=["task", "worker", "label"])
 
 
@@ -88,7 +103,7 @@ def textbook_alpha(matrix: np.ndarray, level: str) -> float:
         if level == "interval":
             return float((values[c] - values[k]) ** 2)
         lo, hi = min(c, k), max(c, k)
-        return float((n_c[lo:hi + 1].sum() - (n_c[c] + n_c[k]) / 2) ** 2)
+        return float((n_c[lo : hi + 1].sum() - (n_c[c] + n_c[k]) / 2) ** 2)
 
     d = np.array([[delta2(c, k) for k in range(len(values))] for c in range(len(values))])
     return float(1 - (n - 1) * np.sum(o * d) / np.sum(np.outer(n_c, n_c) * d))
@@ -136,10 +151,13 @@ def test_long_frame_ignores_missing_labels_and_extra_columns() -> None:
 
 
 def test_text_values_nominal_and_ordinal() -> None:
-    letters = np.vectorize(lambda v: None if pd.isna(v) else "abcde"[int(v) - 1], otypes=[object])(PAPER_C)
+    letters = np.vectorize(lambda v: None if pd.isna(v) else "abcde"[int(v) - 1], otypes=[object])(
+        PAPER_C
+    )
     assert krippendorff_alpha(letters) == pytest.approx(krippendorff_alpha(PAPER_C), abs=1e-12)
     assert krippendorff_alpha(letters, "ordinal") == pytest.approx(
-        krippendorff_alpha(PAPER_C, "ordinal"), abs=1e-12)
+        krippendorff_alpha(PAPER_C, "ordinal"), abs=1e-12
+    )
 
 
 def test_coincidence_matrix_of_section_c() -> None:
@@ -206,7 +224,9 @@ def test_matches_krippendorff_package_on_continuous_interval_data() -> None:
 @given(reliability_matrices, st.sampled_from(LEVELS))
 def test_matches_textbook_loops(matrix: np.ndarray, level: str) -> None:
     assume(alpha_is_defined(matrix))
-    assert krippendorff_alpha(matrix, level) == pytest.approx(textbook_alpha(matrix, level), abs=1e-9)
+    assert krippendorff_alpha(matrix, level) == pytest.approx(
+        textbook_alpha(matrix, level), abs=1e-9
+    )
 
 
 @settings(max_examples=100, deadline=None)
@@ -249,9 +269,18 @@ def test_perfect_agreement_is_one(level: str) -> None:
         ([[1, "b"], [1, "c"]], "ordinal", "ordered"),
         ([[1.0, np.inf], [2.0, 3.0]], "interval", "finite"),
         (pd.DataFrame({"task": [], "worker": [], "label": []}), "nominal", "empty"),
-        (pd.DataFrame({"task": [1, 1, 2, 2], "worker": ["a", "a", "a", "b"], "label": [1, 2, 1, 2]}),
-         "nominal", "more than once"),
-        (pd.DataFrame({"task": [1, None], "worker": ["a", "b"], "label": [1, 2]}), "nominal", "task"),
+        (
+            pd.DataFrame(
+                {"task": [1, 1, 2, 2], "worker": ["a", "a", "a", "b"], "label": [1, 2, 1, 2]}
+            ),
+            "nominal",
+            "more than once",
+        ),
+        (
+            pd.DataFrame({"task": [1, None], "worker": ["a", "b"], "label": [1, 2]}),
+            "nominal",
+            "task",
+        ),
     ],
 )
 def test_krippendorff_bad_input(data: object, level: str, match: str) -> None:
@@ -275,7 +304,9 @@ def counts_to_long(counts: np.ndarray) -> pd.DataFrame:
 
 
 def test_fleiss_from_long_frame_equals_counts() -> None:
-    assert fleiss_kappa(counts_to_long(WIKI_FLEISS)) == pytest.approx(fleiss_kappa(WIKI_FLEISS), abs=1e-12)
+    assert fleiss_kappa(counts_to_long(WIKI_FLEISS)) == pytest.approx(
+        fleiss_kappa(WIKI_FLEISS), abs=1e-12
+    )
 
 
 def test_fleiss_against_statsmodels() -> None:
@@ -286,7 +317,9 @@ def test_fleiss_against_statsmodels() -> None:
 fleiss_tables = st.integers(2, 6).flatmap(
     lambda k: st.integers(2, 7).flatmap(
         lambda raters: st.lists(
-            st.lists(st.integers(0, k - 1), min_size=raters, max_size=raters), min_size=1, max_size=12
+            st.lists(st.integers(0, k - 1), min_size=raters, max_size=raters),
+            min_size=1,
+            max_size=12,
         ).map(lambda tasks: np.array([np.bincount(t, minlength=k) for t in tasks]))
     )
 )
@@ -313,8 +346,16 @@ def test_fleiss_perfect_agreement() -> None:
     ("data", "match"),
     [
         ([[2, 1], [1, 1]], "same number of raters.*row 1 has 2"),
-        (pd.DataFrame({"task": ["x", "x", "y", "y", "z"], "worker": list("ababa"),
-                       "label": [1, 1, 2, 2, 1]}), "same number of raters.*'z' has 1"),
+        (
+            pd.DataFrame(
+                {
+                    "task": ["x", "x", "y", "y", "z"],
+                    "worker": list("ababa"),
+                    "label": [1, 1, 2, 2, 1],
+                }
+            ),
+            "same number of raters.*'z' has 1",
+        ),
         ([[1, 0], [0, 1]], "at least 2 raters"),
         ([], "dimension|empty"),
         (np.empty((0, 3)), "empty"),
@@ -322,8 +363,14 @@ def test_fleiss_perfect_agreement() -> None:
         ([[1.5, 0.5], [1, 1]], "non-negative integers"),
         ([[3, 0], [3, 0]], "undefined"),
         ([["a", "b"], ["c", "d"]], "numeric"),
-        (pd.DataFrame({"task": ["x", "x"], "worker": ["a", "a"], "label": [1, 2]}), "more than once"),
-        (pd.DataFrame({"task": ["x", "x"], "worker": ["a", "b"], "label": [None, None]}), "missing"),
+        (
+            pd.DataFrame({"task": ["x", "x"], "worker": ["a", "a"], "label": [1, 2]}),
+            "more than once",
+        ),
+        (
+            pd.DataFrame({"task": ["x", "x"], "worker": ["a", "b"], "label": [None, None]}),
+            "missing",
+        ),
     ],
 )
 def test_fleiss_bad_input(data: object, match: str) -> None:
@@ -343,9 +390,14 @@ def test_cohen_hand_computation() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 40).flatmap(
-    lambda n: st.tuples(st.lists(st.sampled_from("abcd"), min_size=n, max_size=n),
-                        st.lists(st.sampled_from("abcd"), min_size=n, max_size=n))))
+@given(
+    st.integers(1, 40).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.sampled_from("abcd"), min_size=n, max_size=n),
+            st.lists(st.sampled_from("abcd"), min_size=n, max_size=n),
+        )
+    )
+)
 def test_cohen_matches_sklearn(pair: tuple[list[str], list[str]]) -> None:
     a, b = pair
     assume(len(set(a) | set(b)) >= 2)

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from datacoop.algorithms.aggregation import dawid_skene, majority_vote, wawa, zero_based_skill
-from datacoop.algorithms.aggregation._base import BaseClassificationAggregator, encode
+from datacoop.algorithms.aggregation._base import BaseClassificationAggregator, argmax_first, encode
 from datacoop.algorithms.aggregation.dawid_skene import (
     DawidSkene,
     OneCoinDawidSkene,
@@ -30,7 +30,6 @@ from datacoop.algorithms.aggregation.dawid_skene import (
 from datacoop.algorithms.aggregation.majority_vote import (
     MajorityVote,
     agreement,
-    first_max,
     vote_shares,
 )
 from datacoop.algorithms.aggregation.wawa import Wawa
@@ -158,8 +157,8 @@ def test_zero_based_skill_learning_rate_schedule():
     #   s2 = s1 + 0.25 * (agree(Wawa labels) - s1)
     df = synthetic(seed=3)
     enc = encode(df)
-    mv_agree = agreement(enc, first_max(vote_shares(enc)))
-    wawa_codes = first_max(vote_shares(enc, mv_agree))
+    mv_agree = agreement(enc, argmax_first(vote_shares(enc)))
+    wawa_codes = argmax_first(vote_shares(enc, mv_agree))
     s1 = 0.5 * mv_agree
     s2 = s1 + 0.25 * (agreement(enc, wawa_codes) - s1)
     model = ZeroBasedSkill(n_iter=2, lr=0.5, lr_steps_to_reduce=1).fit(df)

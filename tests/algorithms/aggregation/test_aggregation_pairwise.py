@@ -51,18 +51,22 @@ def symmetric_frame() -> pd.DataFrame:
     return frame(rows)
 
 
-def random_frame(seed: int, n_items: int = 8, n_rows: int = 300, n_workers: int = 6) -> pd.DataFrame:
+def random_frame(
+    seed: int, n_items: int = 8, n_rows: int = 300, n_workers: int = 6
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     left = rng.integers(0, n_items, n_rows)
     right = (left + rng.integers(1, n_items, n_rows)) % n_items
     strength = np.linspace(-1.5, 1.5, n_items)
     y = rng.random(n_rows) < expit(strength[left] - strength[right])
-    return pd.DataFrame({
-        "worker": rng.integers(0, n_workers, n_rows),
-        "left": left,
-        "right": right,
-        "label": np.where(y, left, right),
-    })
+    return pd.DataFrame(
+        {
+            "worker": rng.integers(0, n_workers, n_rows),
+            "left": left,
+            "right": right,
+            "label": np.where(y, left, right),
+        }
+    )
 
 
 # --------------------------------------------------------------------------- docs
@@ -96,7 +100,9 @@ def test_bt_item_without_wins_gets_small_positive_score() -> None:
 
 def test_bt_regularization_shrinks_towards_equal_scores() -> None:
     data = chain_frame()
-    spread = [float(np.ptp(BradleyTerry(regularization=r).fit_predict(data))) for r in (0.01, 0.1, 1, 10)]
+    spread = [
+        float(np.ptp(BradleyTerry(regularization=r).fit_predict(data))) for r in (0.01, 0.1, 1, 10)
+    ]
     assert spread == sorted(spread, reverse=True)
 
 
@@ -115,7 +121,9 @@ def test_row_order_does_not_change_anything(cls: type[BradleyTerry] | type[Noisy
 @pytest.mark.parametrize("cls", AGGREGATORS)
 def test_deterministic(cls: type[BradleyTerry] | type[NoisyBT]) -> None:
     data = random_frame(2)
-    pd.testing.assert_series_equal(cls().fit_predict(data), cls().fit_predict(data), check_exact=True)
+    pd.testing.assert_series_equal(
+        cls().fit_predict(data), cls().fit_predict(data), check_exact=True
+    )
 
 
 def test_noisy_bt_seed_only_changes_the_start() -> None:
@@ -144,20 +152,38 @@ def test_bt_ignores_screen_position() -> None:
     ).filter(lambda rows: any(a != b for _, a, b, _ in rows)),
     st.randoms(use_true_random=False),
 )
-def test_bt_properties_on_random_comparisons(rows: list[tuple[str, int, int, bool]], rnd: object) -> None:
+def test_bt_properties_on_random_comparisons(
+    rows: list[tuple[str, int, int, bool]], rnd: object
+) -> None:
     data = frame([(w, a, b, a if left else b) for w, a, b, left in rows if a != b])
     scores = BradleyTerry(n_iter=2000, tol=1e-9).fit_predict(data)
     assert np.all(np.isfinite(scores)) and np.all(scores > 0)
     assert scores.sum() == pytest.approx(1.0, abs=1e-12)
     assert list(scores.index) == sorted(set(data["left"]) | set(data["right"]))
     shuffled = data.sample(frac=1.0, random_state=rnd.randint(0, 10**6)).reset_index(drop=True)  # type: ignore[attr-defined]
-    pd.testing.assert_series_equal(scores, BradleyTerry(n_iter=2000, tol=1e-9).fit_predict(shuffled), check_exact=True)
+    pd.testing.assert_series_equal(
+        scores, BradleyTerry(n_iter=2000, tol=1e-9).fit_predict(shuffled), check_exact=True
+    )
 
 
 # ----------------------------------------------------------- BT: brute-force oracle
 # 4 items, 14 comparisons, strongly connected (every item both wins and loses).
-ORACLE_WINS = [("a", "b"), ("a", "b"), ("b", "a"), ("a", "c"), ("c", "a"), ("a", "d"), ("b", "c"),
-               ("b", "c"), ("c", "b"), ("b", "d"), ("d", "b"), ("c", "d"), ("d", "c"), ("c", "d")]
+ORACLE_WINS = [
+    ("a", "b"),
+    ("a", "b"),
+    ("b", "a"),
+    ("a", "c"),
+    ("c", "a"),
+    ("a", "d"),
+    ("b", "c"),
+    ("b", "c"),
+    ("c", "b"),
+    ("b", "d"),
+    ("d", "b"),
+    ("c", "d"),
+    ("d", "c"),
+    ("c", "d"),
+]
 
 
 def oracle_frame() -> pd.DataFrame:
@@ -177,8 +203,13 @@ def direct_neg_loglik(x: np.ndarray, reg: float) -> float:
 
 @pytest.mark.parametrize("reg", [0.1, 1.0])
 def test_bt_matches_direct_scipy_maximisation_of_the_same_objective(reg: float) -> None:
-    best = minimize(direct_neg_loglik, np.zeros(4), args=(reg,), method="BFGS",
-                    options={"gtol": 1e-12, "maxiter": 10_000})
+    best = minimize(
+        direct_neg_loglik,
+        np.zeros(4),
+        args=(reg,),
+        method="BFGS",
+        options={"gtol": 1e-12, "maxiter": 10_000},
+    )
     expected = np.exp(best.x) / np.exp(best.x).sum()
     model = BradleyTerry(n_iter=10_000, tol=1e-11, regularization=reg)
     scores = model.fit_predict(oracle_frame())
@@ -196,7 +227,9 @@ def test_bt_tiny_regularization_approaches_the_unregularised_mle() -> None:
     pi = np.exp(np.concatenate([[0.0], best.x]))
     model = BradleyTerry(n_iter=10_000, tol=1e-11, regularization=1e-9)
     assert model.fit(oracle_frame()).converged_
-    np.testing.assert_allclose(model.fit_predict(oracle_frame()).to_numpy(), pi / pi.sum(), atol=1e-6)
+    np.testing.assert_allclose(
+        model.fit_predict(oracle_frame()).to_numpy(), pi / pi.sum(), atol=1e-6
+    )
 
 
 def test_bt_plain_mm_and_accelerated_reach_the_same_fixed_point() -> None:
@@ -211,8 +244,10 @@ def test_bt_plain_mm_and_accelerated_reach_the_same_fixed_point() -> None:
 @pytest.mark.parametrize("accelerate", [False, True])
 def test_bt_objective_never_decreases(accelerate: bool) -> None:
     data = random_frame(6, n_items=10, n_rows=80)
-    values = [BradleyTerry(n_iter=k, tol=0.0, accelerate=accelerate).fit(data).log_likelihood_
-              for k in range(1, 40)]
+    values = [
+        BradleyTerry(n_iter=k, tol=0.0, accelerate=accelerate).fit(data).log_likelihood_
+        for k in range(1, 40)
+    ]
     assert all(b >= a - 1e-12 for a, b in itertools.pairwise(values))
     assert values[-1] > values[0]
 
@@ -234,7 +269,12 @@ def test_bt_counts_and_attributes() -> None:
     model = BradleyTerry(n_iter=3, tol=0.0)
     model.fit(chain_frame())
     assert model.n_iter_ == 3 and not model.converged_
-    assert model.get_params() == {"n_iter": 3, "tol": 0.0, "regularization": 0.1, "accelerate": True}
+    assert model.get_params() == {
+        "n_iter": 3,
+        "tol": 0.0,
+        "regularization": 0.1,
+        "accelerate": True,
+    }
 
 
 # ---------------------------------------------------------------------- NoisyBT
@@ -244,7 +284,7 @@ def brute_force_noisy_nll(theta: np.ndarray, data: pd.DataFrame, reg: float) -> 
     items = {v: i for i, v in enumerate(pairs.items)}
     workers = {v: i for i, v in enumerate(pairs.workers)}
     n, m = len(items), len(workers)
-    s, g, q = theta[:n], theta[n:n + m], theta[n + m:]
+    s, g, q = theta[:n], theta[n : n + m], theta[n + m :]
     total = 0.0
     for row in data.itertuples(index=False):
         li, ri, w = items[row.left], items[row.right], workers[row.worker]
@@ -275,8 +315,9 @@ def test_noisy_bt_recovers_ranking_and_flags_a_biased_worker() -> None:
     truth = np.linspace(-2, 2, n_items)
     says_left = rng.random(n_rows) < expit(truth[left] - truth[right])
     says_left = np.where(worker == 0, True, says_left)  # worker 0 always clicks left
-    data = pd.DataFrame({"worker": worker, "left": left, "right": right,
-                         "label": np.where(says_left, left, right)})
+    data = pd.DataFrame(
+        {"worker": worker, "left": left, "right": right, "label": np.where(says_left, left, right)}
+    )
     model = NoisyBT(n_iter=500).fit(data)
     assert model.scores_ is not None and model.skills_ is not None and model.biases_ is not None
     assert spearmanr(model.scores_.to_numpy(), truth).statistic > 0.97
@@ -288,7 +329,12 @@ def test_noisy_bt_recovers_ranking_and_flags_a_biased_worker() -> None:
 
 
 def test_noisy_bt_get_params() -> None:
-    assert NoisyBT().get_params() == {"n_iter": 100, "tol": 1e-5, "random_state": 0, "regularization": 0.01}
+    assert NoisyBT().get_params() == {
+        "n_iter": 100,
+        "tol": 1e-5,
+        "random_state": 0,
+        "regularization": 0.01,
+    }
 
 
 # -------------------------------------------------------------------- bad input
@@ -317,8 +363,10 @@ def test_label_neither_message_names_the_rows() -> None:
 
 
 @pytest.mark.parametrize("cls", AGGREGATORS)
-@pytest.mark.parametrize("kwargs", [{"n_iter": 0}, {"tol": -1.0}, {"regularization": 0.0},
-                                    {"regularization": float("nan")}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"n_iter": 0}, {"tol": -1.0}, {"regularization": 0.0}, {"regularization": float("nan")}],
+)
 def test_bad_parameters(cls: type[BradleyTerry] | type[NoisyBT], kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         cls(**kwargs)

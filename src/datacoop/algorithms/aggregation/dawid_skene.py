@@ -103,7 +103,7 @@ from __future__ import annotations
 import numpy as np
 
 from datacoop.algorithms.aggregation._base import BaseClassificationAggregator, Encoded
-from datacoop.algorithms.aggregation.majority_vote import set_result, vote_shares
+from datacoop.algorithms.aggregation.majority_vote import vote_shares
 from datacoop.errors import InvalidData
 
 __all__ = [
@@ -276,7 +276,7 @@ class DawidSkene(_EMAggregator):
 
     def _fit(self, enc: Encoded) -> None:
         post = self._em(enc)
-        set_result(self, enc, post)
+        self._set_from_probas(enc, post)
         diag = np.diagonal(self.errors_, axis1=1, axis2=2)  # (workers, K)
         self._set_skills(enc, diag @ self.priors_)
 
@@ -349,5 +349,5 @@ class OneCoinDawidSkene(_EMAggregator):
 
     def _fit(self, enc: Encoded) -> None:
         post = self._em(enc)
-        set_result(self, enc, post)
+        self._set_from_probas(enc, post)
         self._set_skills(enc, self._accuracy)

@@ -78,7 +78,6 @@ import pandas as pd
 from scipy.special import expit, logsumexp
 
 from datacoop.algorithms.aggregation._base import BaseClassificationAggregator, Encoded
-from datacoop.algorithms.aggregation.majority_vote import set_result
 from datacoop.errors import InvalidData
 
 __all__ = ["GLAD"]
@@ -212,7 +211,7 @@ class GLAD(BaseClassificationAggregator):
                 self.converged_ = True
                 break
         self.log_posterior_ = objective
-        set_result(self, enc, posterior)
+        self._set_from_probas(enc, posterior)
         self._set_skills(enc, alpha)
         self.betas_ = pd.Series(np.exp(b), index=pd.Index(enc.tasks, name="task"), name="beta")
         self.priors_ = pd.Series(

@@ -84,7 +84,6 @@ import pandas as pd
 from scipy.special import digamma
 
 from datacoop.algorithms.aggregation._base import BaseClassificationAggregator, Encoded
-from datacoop.algorithms.aggregation.majority_vote import set_result
 from datacoop.errors import InvalidData
 
 __all__ = ["MACE"]
@@ -241,7 +240,7 @@ class MACE(BaseClassificationAggregator):
 
         best = int(np.argmax(loglik))  # first maximum: the earliest restart wins ties
         self.log_likelihood_ = float(loglik[best])
-        set_result(self, enc, posterior[best])
+        self._set_from_probas(enc, posterior[best])
         self._set_skills(enc, theta[best])
         self.strategies_ = pd.DataFrame(
             xi[best],

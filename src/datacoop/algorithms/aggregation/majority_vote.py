@@ -37,27 +37,15 @@ Example
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from datacoop.algorithms.aggregation._base import BaseClassificationAggregator, Encoded
 
 __all__ = [
     "MajorityVote",
     "agreement",
-    "first_max",
-    "set_result",
     "vote_shares",
     "weighted_counts",
 ]
-
-TIE_RTOL = 1e-12
-
-
-def first_max(scores: np.ndarray, rtol: float = TIE_RTOL) -> np.ndarray:
-    """Row-wise argmax where near-ties (within ``rtol`` of the row max) go to the first column."""
-    best = scores.max(axis=1, keepdims=True)
-    near = scores >= best - rtol * np.abs(best)
-    return np.asarray(np.argmax(near, axis=1))
 
 
 def weighted_counts(enc: Encoded, weights: np.ndarray | None = None) -> np.ndarray:
@@ -103,13 +91,4 @@ class MajorityVote(BaseClassificationAggregator):
     """
 
     def _fit(self, enc: Encoded) -> None:
-        set_result(self, enc, vote_shares(enc))
-
-
-def set_result(model: BaseClassificationAggregator, enc: Encoded, probas: np.ndarray) -> None:
-    """Store ``probas_`` and ``labels_`` with the tolerant tie rule of :func:`first_max`."""
-    model._set_from_probas(enc, probas)
-    assert model.labels_ is not None
-    model.labels_ = pd.Series(
-        enc.classes[first_max(probas)], index=model.labels_.index, name="agg_label"
-    )
+        self._set_from_probas(enc, vote_shares(enc))

@@ -86,7 +86,7 @@ import scipy.sparse as sp
 from scipy.special import softmax
 
 from datacoop.algorithms.aggregation._base import BaseClassificationAggregator, Encoded
-from datacoop.algorithms.aggregation.majority_vote import set_result, weighted_counts
+from datacoop.algorithms.aggregation.majority_vote import weighted_counts
 from datacoop.errors import InvalidData
 
 __all__ = ["MMSR"]
@@ -175,7 +175,7 @@ class MMSR(BaseClassificationAggregator):
         p = skills * (k - 1) / k + 1.0 / k if k > 1 else np.ones(n_w)
         weights = np.log(p * (k - 1)) - np.log1p(-p) if k > 1 else np.ones(n_w)
         scores = weighted_counts(enc, weights)
-        set_result(self, enc, softmax(scores, axis=1))
+        self._set_from_probas(enc, softmax(scores, axis=1))
         self._set_skills(enc, skills)
 
     def _skills(

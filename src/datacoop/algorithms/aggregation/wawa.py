@@ -42,11 +42,13 @@ vote on 1 of 3 tasks, ``a`` on all 3, so the re-vote keeps ``t2 = 0`` (weight 1 
 
 from __future__ import annotations
 
-from datacoop.algorithms.aggregation._base import BaseClassificationAggregator, Encoded
+from datacoop.algorithms.aggregation._base import (
+    BaseClassificationAggregator,
+    Encoded,
+    argmax_first,
+)
 from datacoop.algorithms.aggregation.majority_vote import (
     agreement,
-    first_max,
-    set_result,
     vote_shares,
 )
 
@@ -61,7 +63,7 @@ class Wawa(BaseClassificationAggregator):
     """
 
     def _fit(self, enc: Encoded) -> None:
-        mv = first_max(vote_shares(enc))
+        mv = argmax_first(vote_shares(enc))
         skills = agreement(enc, mv)
-        set_result(self, enc, vote_shares(enc, skills))
+        self._set_from_probas(enc, vote_shares(enc, skills))
         self._set_skills(enc, skills)

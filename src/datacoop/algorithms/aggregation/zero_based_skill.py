@@ -55,11 +55,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from datacoop.algorithms.aggregation._base import BaseClassificationAggregator, Encoded
+from datacoop.algorithms.aggregation._base import (
+    BaseClassificationAggregator,
+    Encoded,
+    argmax_first,
+)
 from datacoop.algorithms.aggregation.majority_vote import (
     agreement,
-    first_max,
-    set_result,
     vote_shares,
 )
 from datacoop.errors import InvalidData
@@ -113,7 +115,7 @@ class ZeroBasedSkill(BaseClassificationAggregator):
         converged = False
         k = 0
         for k in range(1, self.n_iter + 1):
-            labels = first_max(vote_shares(enc, skills))
+            labels = argmax_first(vote_shares(enc, skills))
             step = self.lr * self.lr_reduce_factor ** ((k - 1) // self.lr_steps_to_reduce)
             new = skills + step * (agreement(enc, labels) - skills)
             delta = float(np.max(np.abs(new - skills)))
@@ -121,7 +123,7 @@ class ZeroBasedSkill(BaseClassificationAggregator):
             if delta < self.eps:
                 converged = True
                 break
-        set_result(self, enc, vote_shares(enc, skills))
+        self._set_from_probas(enc, vote_shares(enc, skills))
         self._set_skills(enc, skills)
         self.n_iter_ = k
         self.converged_ = converged

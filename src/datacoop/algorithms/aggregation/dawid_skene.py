@@ -63,10 +63,21 @@ with :math:`\\alpha` = ``smoothing`` (default 0.01), :math:`\\epsilon` = ``eps``
 
 Initialisation and convergence (both models)
 --------------------------------------------
-:math:`q^{(0)}` = majority-vote shares. Each iteration is one M-step then one E-step;
-stop when :math:`\\max_{t,j} |q^{(k)}_t(j) - q^{(k-1)}_t(j)| <` ``tol`` (default 1e-5) or
-after ``max_iter`` iterations (default 100). No randomness is involved: results are
-deterministic and do not depend on row order (up to floating-point summation order).
+:math:`q^{(0)}` = majority-vote shares. Each iteration is one M-step then one E-step.
+The E-step also yields the log-likelihood :math:`\\log L` of the answers; with the log of
+the smoothing prior added it is the log posterior :math:`F^{(k)}`, which EM never lowers.
+Stop when :math:`|F^{(k)} - F^{(k-1)}| \\le` ``tol`` :math:`\\cdot |F^{(k)}|` (default
+``tol`` = 1e-6), recorded as ``converged_``, or after ``max_iter`` iterations (default 100).
+(A criterion on the posteriors themselves does not work at scale: among a million tasks
+there is nearly always one whose posterior keeps hovering around 0.5 while the fit, and
+every other label, has long stopped moving.) The final value is ``log_posterior_``.
+
+Implementation: the answers become one sparse count matrix, tasks × (worker, label) pairs
+(:func:`answer_matrix`); the M-step is its transpose times the posteriors and the E-step
+is the matrix times the log confusion cells, so an iteration is two sparse × dense
+products: about 0.7 s for 10M answers × 10 classes on one core. No randomness is
+involved: results are deterministic and do not depend on row order (up to floating-point
+summation order).
 
 Tie rule: equal posteriors go to the label that sorts first (near-ties within 1e-12
 relative count as ties).
@@ -101,6 +112,7 @@ Dawid-Skene learns that ``c`` is adversarial, reads its answers inverted and get
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from datacoop.algorithms.aggregation._base import BaseClassificationAggregator, Encoded
 from datacoop.algorithms.aggregation.majority_vote import vote_shares
@@ -109,6 +121,7 @@ from datacoop.errors import InvalidData
 __all__ = [
     "DawidSkene",
     "OneCoinDawidSkene",
+    "answer_matrix",
     "ds_e_step",
     "ds_m_step",
     "one_coin_e_step",
@@ -116,47 +129,69 @@ __all__ = [
 ]
 
 
-def _softmax_columns(log_post: np.ndarray) -> np.ndarray:
-    """Normalise a class-major ``(K, n_tasks)`` array of log scores: logsumexp per column."""
-    out = np.exp(log_post - log_post.max(axis=0))
-    out /= out.sum(axis=0)
-    return np.asarray(out)
+def answer_matrix(enc: Encoded) -> sp.csr_matrix:
+    """The answers as a sparse count matrix, tasks × (worker, label) pairs.
+
+    Cell ``[t, w * K + l]`` counts how often worker ``w`` answered ``l`` on task ``t``
+    (duplicates add up). Both Dawid-Skene steps are one sparse × dense product with it, so
+    an iteration costs O(answers × K) in compiled code with no per-class Python loop.
+    """
+    k = enc.n_classes
+    shape = (enc.n_tasks, enc.n_workers * k)
+    ones = np.ones(len(enc.t))
+    return sp.csr_matrix((ones, (enc.t, enc.w * k + enc.y)), shape=shape)
 
 
-def _priors(post_t: np.ndarray, smoothing: float) -> np.ndarray:
-    k, n_tasks = post_t.shape
-    return np.asarray((post_t.sum(axis=1) + smoothing) / (n_tasks + k * smoothing))
+def _normalise_rows(log_post: np.ndarray) -> tuple[np.ndarray, float]:
+    """Rows of log scores → probabilities (logsumexp per row) and the sum of the row logsumexps."""
+    top = log_post.max(axis=1, keepdims=True)
+    out = np.exp(log_post - top)
+    norm = out.sum(axis=1, keepdims=True)
+    out /= norm
+    return out, float(np.sum(top) + np.sum(np.log(norm)))
 
 
-def ds_m_step(enc: Encoded, post: np.ndarray, smoothing: float) -> tuple[np.ndarray, np.ndarray]:
+def _priors(post: np.ndarray, smoothing: float) -> np.ndarray:
+    n_tasks, k = post.shape
+    return np.asarray((post.sum(axis=0) + smoothing) / (n_tasks + k * smoothing))
+
+
+def ds_m_step(
+    enc: Encoded, post: np.ndarray, smoothing: float, answers_t: sp.csr_matrix | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Dawid-Skene M-step: ``(errors, priors)`` from task posteriors ``post`` (tasks × K).
 
     ``errors[w, j, l] = P(worker w answers l | true label j)`` and ``priors[j] = P(z = j)``,
-    both smoothed with ``smoothing`` (see the module docstring).
+    both smoothed with ``smoothing`` (see the module docstring). ``answers_t`` is the
+    transpose of :func:`answer_matrix` (computed when not given).
     """
     k, n_workers = enc.n_classes, enc.n_workers
-    post_t = np.ascontiguousarray(post.T)  # class-major: one contiguous row per class
-    pair = enc.w * k + enc.y  # (worker, answered label) cell of every answer
-    # counts[j, w * K + l] = sum of P(z_t = j) over the answers of w that said l
-    counts = np.stack(
-        [np.bincount(pair, weights=post_t[j][enc.t], minlength=n_workers * k) for j in range(k)]
-    )
-    errors = counts.reshape(k, n_workers, k).transpose(1, 0, 2) + smoothing  # (w, true, answered)
+    if answers_t is None:
+        answers_t = answer_matrix(enc).T.tocsr()
+    # counts[w * K + l, j] = sum of P(z_t = j) over the answers of w that said l
+    counts = np.asarray(answers_t @ post)
+    errors = counts.reshape(n_workers, k, k).transpose(0, 2, 1) + smoothing  # (w, true, said)
     errors /= errors.sum(axis=2, keepdims=True)
-    return errors, _priors(post_t, smoothing)
+    return errors, _priors(post, smoothing)
 
 
-def ds_e_step(enc: Encoded, errors: np.ndarray, priors: np.ndarray) -> np.ndarray:
-    """Dawid-Skene E-step: task posteriors (tasks × K) from confusion matrices and priors."""
+def ds_e_step(
+    enc: Encoded,
+    errors: np.ndarray,
+    priors: np.ndarray,
+    answers: sp.csr_matrix | None = None,
+) -> tuple[np.ndarray, float]:
+    """Dawid-Skene E-step: task posteriors (tasks × K) and the log-likelihood of the answers.
+
+    ``answers`` is :func:`answer_matrix` (computed when not given).
+    """
     k, n_workers = enc.n_classes, enc.n_workers
-    # log_errors[j, w * K + l] = log errors[w, j, l]
-    log_errors = np.log(errors).transpose(1, 0, 2).reshape(k, n_workers * k)
-    pair = enc.w * k + enc.y
-    log_post = np.stack(
-        [np.bincount(enc.t, weights=log_errors[j][pair], minlength=enc.n_tasks) for j in range(k)]
-    )
-    log_post += np.log(priors)[:, None]
-    return _softmax_columns(log_post).T
+    if answers is None:
+        answers = answer_matrix(enc)
+    # log_errors[w * K + l, j] = log errors[w, j, l]
+    log_errors = np.log(errors).transpose(0, 2, 1).reshape(n_workers * k, k)
+    log_post = np.asarray(answers @ log_errors) + np.log(priors)
+    return _normalise_rows(log_post)
 
 
 def one_coin_m_step(
@@ -171,35 +206,41 @@ def one_coin_m_step(
     Accuracies are clipped to ``bounds``; priors are uniform unless ``learn_priors``.
     """
     k = enc.n_classes
-    post_t = np.ascontiguousarray(post.T)
-    hit = post_t.ravel()[enc.y * enc.n_tasks + enc.t]  # P(answer is right) = q_t(y)
+    hit = post[enc.t, enc.y]  # P(answer is right) = q_t(y)
     n = np.bincount(enc.w, minlength=enc.n_workers)
     right = np.bincount(enc.w, weights=hit, minlength=enc.n_workers)
     skills = np.clip((right + smoothing) / (n + 2 * smoothing), *bounds)
-    priors = _priors(post_t, smoothing) if learn_priors else np.full(k, 1.0 / k)
+    priors = _priors(post, smoothing) if learn_priors else np.full(k, 1.0 / k)
     return skills, priors
 
 
-def one_coin_e_step(enc: Encoded, skills: np.ndarray, priors: np.ndarray) -> np.ndarray:
-    """One-coin E-step: a log-odds-weighted vote plus log priors, normalised per task."""
+def one_coin_e_step(
+    enc: Encoded, skills: np.ndarray, priors: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """One-coin E-step: posteriors from a log-odds-weighted vote plus log priors, and the
+    log-likelihood of the answers."""
     k = enc.n_classes
     if k == 1:
-        log_odds = np.zeros_like(skills)
-    else:
-        log_odds = np.log(skills) + np.log(k - 1) - np.log1p(-skills)
+        return np.ones((enc.n_tasks, 1)), 0.0
+    log_odds = np.log(skills) + np.log(k - 1) - np.log1p(-skills)
     flat = np.bincount(
-        enc.y * enc.n_tasks + enc.t, weights=log_odds[enc.w], minlength=k * enc.n_tasks
+        enc.t * k + enc.y, weights=log_odds[enc.w], minlength=enc.n_tasks * k
     )
-    log_post = flat.reshape(k, enc.n_tasks) + np.log(priors)[:, None]
-    return _softmax_columns(log_post).T
+    log_post = flat.reshape(enc.n_tasks, k) + np.log(priors)
+    post, loglik = _normalise_rows(log_post)
+    # the term every label of a task shares: log((1 - p_w) / (K - 1)) for each answer
+    per_worker = np.log1p(-skills) - np.log(k - 1)
+    loglik += float(per_worker @ np.bincount(enc.w, minlength=enc.n_workers))
+    return post, loglik
 
 
 class _EMAggregator(BaseClassificationAggregator):
     n_iter_: int
     converged_: bool
     priors_: np.ndarray
+    log_posterior_: float
 
-    def __init__(self, max_iter: int = 100, tol: float = 1e-5, smoothing: float = 0.01) -> None:
+    def __init__(self, max_iter: int = 100, tol: float = 1e-6, smoothing: float = 0.01) -> None:
         self.max_iter = max_iter
         self.tol = tol
         self.smoothing = smoothing
@@ -215,31 +256,41 @@ class _EMAggregator(BaseClassificationAggregator):
     def _em(self, enc: Encoded) -> np.ndarray:
         """Run EM from majority-vote posteriors; return the final posteriors."""
         self._check_params()
+        self._prepare(enc)
         post = vote_shares(enc)
         self.n_iter_, self.converged_ = 0, False
+        previous = -np.inf
         for iteration in range(1, self.max_iter + 1):
             self._m_step(enc, post)
-            new = self._e_step(enc)
-            delta = float(np.max(np.abs(new - post)))
-            post = new
-            self.n_iter_ = iteration
-            if delta < self.tol:
+            post, loglik = self._e_step(enc)
+            # EM for a MAP estimate never lowers the log posterior, so a small change means
+            # the fit has stopped moving (a last posterior may still hover near 0.5).
+            objective = loglik + self._log_prior()
+            self.n_iter_, self.log_posterior_ = iteration, objective
+            if abs(objective - previous) <= self.tol * abs(objective):
                 self.converged_ = True
                 break
+            previous = objective
         return post
+
+    def _prepare(self, enc: Encoded) -> None:
+        """Precompute what every iteration reuses."""
+
+    def _log_prior(self) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def _m_step(self, enc: Encoded, post: np.ndarray) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _e_step(self, enc: Encoded) -> np.ndarray:  # pragma: no cover - abstract
+    def _e_step(self, enc: Encoded) -> tuple[np.ndarray, float]:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
 class DawidSkene(_EMAggregator):
     """Dawid-Skene: one full K × K confusion matrix per worker, fitted by EM.
 
-    Parameters: ``max_iter`` (100), ``tol`` (1e-5, on the max absolute change of the task
-    posteriors), ``smoothing`` (0.01, additive constant on every confusion cell and prior).
+    Parameters: ``max_iter`` (100), ``tol`` (1e-6, on the relative change of the log
+    posterior), ``smoothing`` (0.01, additive constant on every confusion cell and prior).
 
     Learned attributes:
 
@@ -267,15 +318,26 @@ class DawidSkene(_EMAggregator):
     """
 
     errors_: np.ndarray
+    _answers: sp.csr_matrix
+    _answers_t: sp.csr_matrix
+
+    def _prepare(self, enc: Encoded) -> None:
+        self._answers = answer_matrix(enc)
+        self._answers_t = self._answers.T.tocsr()
 
     def _m_step(self, enc: Encoded, post: np.ndarray) -> None:
-        self.errors_, self.priors_ = ds_m_step(enc, post, self.smoothing)
+        self.errors_, self.priors_ = ds_m_step(enc, post, self.smoothing, self._answers_t)
 
-    def _e_step(self, enc: Encoded) -> np.ndarray:
-        return ds_e_step(enc, self.errors_, self.priors_)
+    def _e_step(self, enc: Encoded) -> tuple[np.ndarray, float]:
+        return ds_e_step(enc, self.errors_, self.priors_, self._answers)
+
+    def _log_prior(self) -> float:
+        return self.smoothing * float(np.log(self.errors_).sum() + np.log(self.priors_).sum())
 
     def _fit(self, enc: Encoded) -> None:
         post = self._em(enc)
+        # the sparse matrices are only needed while fitting; do not keep them on the model
+        del self._answers, self._answers_t
         self._set_from_probas(enc, post)
         diag = np.diagonal(self.errors_, axis1=1, axis2=2)  # (workers, K)
         self._set_skills(enc, diag @ self.priors_)
@@ -286,7 +348,7 @@ class OneCoinDawidSkene(_EMAggregator):
 
     Parameters:
 
-    * ``max_iter`` (100) and ``tol`` (1e-5, on the max absolute change of the posteriors);
+    * ``max_iter`` (100) and ``tol`` (1e-6, on the relative change of the log posterior);
     * ``smoothing`` (0.01): Beta-style additive constant on each accuracy (and on the
       priors when they are learned);
     * ``eps`` (1e-6): accuracies stay in ``[floor + eps, 1 - eps]``;
@@ -344,8 +406,16 @@ class OneCoinDawidSkene(_EMAggregator):
             enc, post, self.smoothing, self._bounds(enc), self.learn_priors
         )
 
-    def _e_step(self, enc: Encoded) -> np.ndarray:
+    def _e_step(self, enc: Encoded) -> tuple[np.ndarray, float]:
         return one_coin_e_step(enc, self._accuracy, self.priors_)
+
+    def _log_prior(self) -> float:
+        # Beta(1 + a, 1 + a) on each accuracy, Dirichlet(1 + a) on learned priors
+        a, p = self.smoothing, self._accuracy
+        total = a * float(np.sum(np.log(p)) + np.sum(np.log1p(-p)))
+        if self.learn_priors:
+            total += a * float(np.sum(np.log(self.priors_)))
+        return total
 
     def _fit(self, enc: Encoded) -> None:
         post = self._em(enc)

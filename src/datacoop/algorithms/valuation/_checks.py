@@ -97,3 +97,66 @@ def as_owners(owners: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     except TypeError:
         raise InvalidData("owners mixes types that cannot be compared") from None
     return uniques, codes.astype(np.int64)
+
+
+def as_rng(seed: Any) -> np.random.Generator:
+    """``seed`` as a NumPy generator: a non-negative int (re-runnable) or a ``Generator``."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InvalidData(f"seed must be a non-negative integer or a Generator, got {seed!r}")
+    return np.random.default_rng(int(seed))
+
+
+def check_count(value: Any, name: str, minimum: int = 1) -> int:
+    """An integer ``>= minimum`` (a count of models, permutations, ...)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise InvalidData(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def as_classifier(estimator: Any) -> Any:
+    """An unfitted copy of a scikit-learn style classifier (``fit`` and ``predict``)."""
+    from sklearn.base import clone
+
+    if not (
+        callable(getattr(estimator, "fit", None)) and callable(getattr(estimator, "predict", None))
+    ):
+        raise InvalidData(
+            f"estimator must have fit and predict methods, got {type(estimator).__name__}"
+        )
+    try:
+        return clone(estimator)
+    except TypeError as exc:
+        raise InvalidData(f"estimator cannot be cloned: {exc}") from None
+
+
+def with_random_state(estimator: Any, random_state: int) -> Any:
+    """An unfitted copy with every ``random_state`` parameter (nested ones too) set.
+
+    As scikit-learn's bagging does, so that refits are reproducible from one seed.
+    """
+    from sklearn.base import clone
+
+    model = clone(estimator)
+    keys = [
+        key
+        for key in model.get_params(deep=True)
+        if key == "random_state" or key.endswith("__random_state")
+    ]
+    if keys:
+        model.set_params(**dict.fromkeys(keys, random_state))
+    return model
+
+
+def fit_predict(model: Any, x_fit: np.ndarray, y_fit: np.ndarray, x_pred: np.ndarray) -> np.ndarray:
+    """Fit ``model`` (unfitted, used up) and predict; one class seen → predict that class.
+
+    Many classifiers refuse to fit on a single class; the constant prediction is what any of
+    them would learn from such data, and it keeps set utilities defined for every subset.
+    """
+    classes = np.unique(y_fit)
+    if len(classes) == 1:
+        return np.full(len(x_pred), classes[0], dtype=y_fit.dtype)
+    model.fit(x_fit, y_fit)
+    return np.asarray(model.predict(x_pred))

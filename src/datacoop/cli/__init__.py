@@ -288,6 +288,76 @@ def aggregate(
 
 
 @app.command()
+def value(
+    project_id: int = typer.Argument(..., help="The project's id."),
+    method: str = typer.Option(
+        "knn", "--method", help="knn (answer-level, summed per member) or knn-contributors."
+    ),
+    k: int = typer.Option(
+        None, "--k", help="Neighbours (default 5; knn-contributors is exact for K = 1 only)."
+    ),
+    validation: str = typer.Option(
+        "gold", "--validation", help="gold (gold items) or holdout (a seeded split)."
+    ),
+    holdout: float = typer.Option(
+        None, "--holdout", help="Fraction of items held out with --validation holdout (0.2)."
+    ),
+    seed: int = typer.Option(0, min=0, help="Seed of the holdout split."),
+    features: str = typer.Option(
+        "auto", "--features", help="Feature spec, e.g. numeric:x,y or image:image or text:text."
+    ),
+    aggregation: int = typer.Option(
+        None, "--aggregation", help="Holdout labels from this run (default: the newest run)."
+    ),
+) -> None:
+    """Value each contributor's answers (KNN-Shapley) and store the run.
+
+    The run records its method, parameters, seed, the log's size and the aggregation run it
+    used, so it can be re-run to the same values. Prints the distribution of values (not who
+    got which) and the run id last.
+    """
+    from datacoop.members.models import Member
+    from datacoop.projects import services as project_services
+    from datacoop.valuation import services as valuation
+
+    engine = _engine()
+    try:
+        with UnitOfWork(engine) as session:
+            project = project_services.get_project(session, project_id)
+            owner = session.get(Member, project.owner_id)
+            run = valuation.run_valuation(
+                session,
+                SystemClock(),
+                owner,
+                project,
+                method=method,
+                k=k,
+                validation=validation,
+                holdout=holdout,
+                seed=seed,
+                features=features,
+                aggregation_run_id=aggregation,
+                media_dir=state.settings.media_dir,
+            )
+            shown = valuation.distribution(session, run)
+            rid, points, params = run.id, run.points, dict(run.params)
+            tested, excluded = run.validation_items, run.excluded_answers
+    except DatacoopError as exc:
+        _fail(exc.message)
+    typer.echo(
+        f"{method} (k={params['k']}, features {params['features']}): {points} answers "
+        f"by {shown['count']} contributors, validated on {tested} {validation} items"
+        + (f" ({excluded} answers on them not valued)" if excluded else "")
+    )
+    q = shown["quantiles"]
+    typer.echo(
+        f"values: total {shown['total']:.6g}, min {q['min']:.6g}, median {q['p50']:.6g}, "
+        f"max {q['max']:.6g}"
+    )
+    typer.echo(f"valuation run {rid}")
+
+
+@app.command()
 def export(
     project_id: int = typer.Argument(..., help="The project's id."),
     format: str = typer.Option(

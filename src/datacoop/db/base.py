@@ -62,4 +62,5 @@ def import_all_models() -> None:
     import datacoop.members.models  # noqa: F401
     import datacoop.projects.models  # noqa: F401
     import datacoop.quality.models  # noqa: F401
+    import datacoop.valuation.models  # noqa: F401
     import datacoop.work.models  # noqa: F401

@@ -15,6 +15,7 @@ class EntryKind(enum.StrEnum):
     project_created = "project:created"
     items_imported = "items:imported"
     submission_accepted = "submission:accepted"
+    valuation_computed = "valuation:computed"
 
 
 # The exact payload fields of each kind (besides "v", "kind" and "ts", which every entry has).
@@ -43,5 +44,8 @@ FIELDS: dict[EntryKind, frozenset[str]] = {
             "wall_ms",
             "late",
         }
+    ),
+    EntryKind.valuation_computed: frozenset(
+        {"project", "run", "method", "input_tree_size", "contributors", "run_sha256"}
     ),
 }

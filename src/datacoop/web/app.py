@@ -22,6 +22,7 @@ from datacoop.members.routes import router as members_router
 from datacoop.projects.routes import router as projects_router
 from datacoop.quality.routes import router as quality_router
 from datacoop.settings import Settings
+from datacoop.valuation.routes import router as valuation_router
 from datacoop.web import errors, pages
 from datacoop.web.deps import AppContext
 from datacoop.web.limits import BodyLimits
@@ -81,6 +82,7 @@ def create_app(
     api.include_router(work_router)
     api.include_router(log_router)
     api.include_router(quality_router)
+    api.include_router(valuation_router)
     app.include_router(api)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

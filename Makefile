@@ -38,6 +38,7 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/import_items.py
 	$(BIN)/python benchmarks/api_submit.py
+	$(BIN)/python benchmarks/task_page.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache artifacts

@@ -1,7 +1,7 @@
 """Throughput and latency of the work loop over HTTP: ``next`` task, then ``submit``.
 
 Run: ``.venv/bin/python benchmarks/api_submit.py [--clients 8] [--seconds 15] [--warmup 2]
-[--items N] [--postgres-url postgresql+psycopg://user:pass@host/db]``
+[--items N] [--paid] [--postgres-url postgresql+psycopg://user:pass@host/db]``
 
 Starts a real uvicorn server (one process, uvloop + httptools when installed) on a fresh
 SQLite database in a temp dir, sets up a requester, a single_choice project (overlap 1,
@@ -233,8 +233,11 @@ async def account(s: aiohttp.ClientSession, base: str, email: str, role: str) ->
     return str(tok["token"])
 
 
-async def setup(base: str, n_items: int, n_clients: int) -> tuple[int, list[str]]:
-    """A requester, a project with ``n_items`` items, and ``n_clients`` member tokens."""
+async def setup(
+    base: str, n_items: int, n_clients: int, paid: bool = False
+) -> tuple[int, list[str]]:
+    """A requester, a project with ``n_items`` items, and ``n_clients`` member tokens. With
+    ``paid``, the project is funded and launched, so every new lease reserves its pay."""
     run = uuid.uuid4().hex[:8]  # unique emails: a second run on one PostgreSQL database works
     async with aiohttp.ClientSession() as s:
         req = await account(s, base, f"requester-{run}@bench.example", "requester")
@@ -270,6 +273,18 @@ async def setup(base: str, n_items: int, n_clients: int) -> tuple[int, list[str]
         )
         if imported["item_count"] != n_items:
             raise SetupError(f"imported {imported['item_count']} items, wanted {n_items}")
+        if paid:
+            status = await _call(s, "GET", f"{base}/api/v1/projects/{pid}/pay", 200, headers=auth)
+            amount = status["required"]["display"].split()[0]
+            await _call(
+                s,
+                "POST",
+                f"{base}/api/v1/projects/{pid}/pay/fund",
+                200,
+                headers=auth,
+                json={"amount": amount},
+            )
+            await _call(s, "POST", f"{base}/api/v1/projects/{pid}/pay/launch", 200, headers=auth)
         tokens = await asyncio.gather(
             *(
                 account(s, base, f"member{i}-{run}@bench.example", "member")
@@ -374,9 +389,10 @@ class Result:
 async def measure(server: Server, name: str, args: argparse.Namespace) -> Result:
     await server.wait_healthy()
     t = time.perf_counter()
-    pid, tokens = await setup(server.base, args.items, args.clients)
+    pid, tokens = await setup(server.base, args.items, args.clients, args.paid)
     print(
-        f"  setup: 1 requester, project {pid}, {args.items} items (CSV), "
+        f"  setup: 1 requester, {'paid ' if args.paid else ''}project {pid}, "
+        f"{args.items} items (CSV), "
         f"{args.clients} members in {time.perf_counter() - t:.1f} s"
     )
     samples = Samples()
@@ -541,6 +557,11 @@ def main() -> int:
         "--postgres-url",
         default=None,
         help="also run against this PostgreSQL database (postgresql+psycopg://...)",
+    )
+    p.add_argument(
+        "--paid",
+        action="store_true",
+        help="fund and launch the project first, so each new lease reserves its pay",
     )
     args = p.parse_args()
     if args.clients < 1 or args.seconds <= 0 or args.warmup < 0 or args.items < 1:

@@ -81,3 +81,29 @@ def test_every_api_route_is_documented():
         if path.startswith("/api/v1") and "openapi" not in path and "docs" not in path:
             short = re.sub(r"\{[^}]+\}", "{}", path)
             assert short in documented or short.replace("/api/v1", "") in text, path
+
+
+def test_every_member_and_shared_page_is_documented():
+    from datacoop.members import pages as member_pages
+    from datacoop.web import pages as shared_pages
+    from datacoop.work import pages as work_pages
+
+    text = _read("web.md")
+    for router in (shared_pages.router, member_pages.router, work_pages.router):
+        for route in router.routes:
+            path = re.sub(r"\{[^}]+\}", "{id}", getattr(route, "path", ""))
+            if "GET" in getattr(route, "methods", set()):
+                assert f"`{path}" in text, path
+
+
+def test_every_requester_steward_and_public_page_is_documented():
+    from datacoop.log import pages as log_pages
+    from datacoop.members import steward_pages
+    from datacoop.projects import pages as project_pages
+
+    text = _read("web-requester.md")
+    for router in (project_pages.router, log_pages.router, steward_pages.router):
+        for route in router.routes:
+            path = re.sub(r"\{[^}]+\}", "{id}", getattr(route, "path", ""))
+            if "GET" in getattr(route, "methods", set()):
+                assert f"`{path}" in text, path

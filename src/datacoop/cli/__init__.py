@@ -34,6 +34,10 @@ log_app = typer.Typer(help="Check the transparency log.", no_args_is_help=True)
 app.add_typer(log_app, name="log")
 receipt_app = typer.Typer(help="Check receipts offline.", no_args_is_help=True)
 app.add_typer(receipt_app, name="receipt")
+pay_app = typer.Typer(
+    help="Fair pay: the policy, funding, settlement and statements.", no_args_is_help=True
+)
+app.add_typer(pay_app, name="pay")
 err = Console(stderr=True)
 
 
@@ -559,6 +563,177 @@ def receipt_verify(
         f"valid: entry {body['leaf_index']} is in the log of size {head['tree_size']} "
         f"(root {head['root_hash'][:16]}...), signed by this key"
     )
+
+
+def _project_and_owner(session: Any, project_id: int) -> tuple[Any, Any]:
+    from datacoop.members.models import Member
+    from datacoop.pay import services as pay
+
+    project = pay.get_project_for_pay(session, project_id)
+    return project, session.get(Member, project.owner_id)
+
+
+@pay_app.command("policy")
+def pay_policy(
+    floor: str = typer.Option(
+        None, "--floor", help='New hourly floor, e.g. "15.00" (never below the hard minimum).'
+    ),
+    fee_bps: int = typer.Option(None, "--fee-bps", help="New fee in basis points (1500 = 15%)."),
+    auto_approve_days: int = typer.Option(None, "--auto-approve-days"),
+) -> None:
+    """Show the pay policy in force; with options, add a new version (as the steward)."""
+    from datacoop.pay import services as pay
+    from datacoop.pay.money import Money
+
+    try:
+        with UnitOfWork(_engine()) as session:
+            policy = pay.current_policy(session)
+            if floor is not None or fee_bps is not None or auto_approve_days is not None:
+                policy = pay.set_policy(
+                    session,
+                    SystemClock(),
+                    _owner(session, None),
+                    floor_hourly=None
+                    if floor is None
+                    else Money.parse(floor, policy.currency, field="--floor"),
+                    fee_bps=fee_bps,
+                    auto_approve_days=auto_approve_days,
+                )
+            c = policy.currency
+            lines = [
+                f"policy {policy.id}",
+                f"floor:          {Money(policy.floor_hourly, c)} an hour",
+                f"hard minimum:   {Money(policy.hard_minimum_hourly, c)} an hour",
+                f"fee:            {policy.fee_bps / 100:g}% (cap {policy.fee_cap_bps / 100:g}%)",
+                f"auto-approve:   after {policy.auto_approve_days} days",
+            ]
+    except DatacoopError as exc:
+        _fail(exc.message)
+    typer.echo("\n".join(lines))
+
+
+@pay_app.command("fund")
+def pay_fund(
+    project_id: int = typer.Argument(..., help="The project's id."),
+    amount: str = typer.Argument(
+        ..., help='A decimal amount in the project\'s currency: "150.00".'
+    ),
+) -> None:
+    """Deposit into a project's escrow (on behalf of its requester); turns pay on."""
+    from datacoop.pay import services as pay
+    from datacoop.pay.money import Money
+
+    try:
+        with UnitOfWork(_engine()) as session:
+            project, owner = _project_and_owner(session, project_id)
+            status = pay.fund(
+                session, SystemClock(), owner, project, Money.parse(amount, project.currency)
+            )
+    except DatacoopError as exc:
+        _fail(exc.message)
+    _echo_funding(status)
+
+
+@pay_app.command("launch")
+def pay_launch(project_id: int = typer.Argument(..., help="The project's id.")) -> None:
+    """Start (or resume) handing out work once the escrow covers it."""
+    from datacoop.pay import services as pay
+
+    try:
+        with UnitOfWork(_engine()) as session:
+            project, owner = _project_and_owner(session, project_id)
+            status = pay.launch(session, SystemClock(), owner, project)
+    except DatacoopError as exc:
+        _fail(exc.message)
+    _echo_funding(status)
+
+
+def _echo_funding(status: Any) -> None:
+    from datacoop.pay.money import Money
+
+    c = status.currency
+    typer.echo(
+        f"project {status.project_id}: {status.state}; escrow {Money(status.escrow, c)}; "
+        f"launch needs {Money(status.required, c)} ({status.tasks_needed} tasks at "
+        f"{Money(status.task_cost, c)} with the {status.fee_bps / 100:g}% fee)"
+    )
+
+
+@pay_app.command("settle")
+def pay_settle(project_id: int = typer.Argument(..., help="The project's id.")) -> None:
+    """Post piece pay for new accepted work and top every member up to the floor."""
+    from datacoop.pay import settlement
+    from datacoop.pay.money import Money
+
+    try:
+        with UnitOfWork(_engine()) as session:
+            project, owner = _project_and_owner(session, project_id)
+            result = settlement.settle(session, SystemClock(), owner, project)
+    except DatacoopError as exc:
+        _fail(exc.message)
+    c = result.currency
+    typer.echo(
+        f"settled project {project_id}: {len(result.postings)} postings to "
+        f"{len(result.members)} members; piece {Money(result.piece_total, c)}, "
+        f"top-ups {Money(result.top_up_total, c)}, fee {Money(result.fee_total, c)}"
+    )
+    typer.echo(f"escrow now {Money(result.escrow_after, c)}; project {result.state}")
+    if result.owed_by_requester:
+        typer.echo(
+            f"the requester owes {Money(result.owed_by_requester, c)}: members were paid in "
+            "full and the project is paused until it is funded"
+        )
+
+
+@pay_app.command("statement")
+def pay_statement(
+    project_id: int = typer.Argument(..., help="The project's id."),
+    member: str = typer.Option(
+        None, "--member", help="A member's email: their earnings statement instead."
+    ),
+) -> None:
+    """The requester's cost statement, or (--member) a member's earnings statement."""
+    from datacoop.members.models import Member
+    from datacoop.pay import statements
+    from datacoop.pay.money import Money
+
+    try:
+        with UnitOfWork(_engine()) as session:
+            project, owner = _project_and_owner(session, project_id)
+            c = project.currency
+            if member is not None:
+                who = session.scalar(select(Member).where(Member.email == member.strip().lower()))
+                if who is None:
+                    _fail(f"no account with email {member}")
+                e = statements.earnings(session, SystemClock(), who, project)
+                hourly = e.effective_hourly
+                lines = [
+                    f"earnings of {who.pseudonym} in project {project_id}",
+                    f"items:            {e.items_submitted} submitted, {e.items_paid} paid",
+                    f"active time:      {e.active_ms / 3_600_000:.2f} h",
+                    f"piece pay:        {Money(e.piece_pay, c)}",
+                    f"top-ups:          {Money(e.top_ups, c)}",
+                    f"total paid:       {Money(e.total_paid, c)}",
+                    "effective hourly: "
+                    + ("n/a" if hourly is None else f"{Money(hourly, c)}")
+                    + f" (floor {Money(e.floor_hourly, c)})",
+                ]
+            else:
+                s = statements.cost(session, SystemClock(), owner, project)
+                hourly = s.effective_hourly
+                lines = [
+                    f"cost of project {project_id} ({s.state})",
+                    f"deposited:        {Money(s.deposited, c)}",
+                    f"piece pay:        {Money(s.piece_pay, c)} for {s.items_paid} items",
+                    f"top-ups:          {Money(s.top_ups, c)}",
+                    f"fees:             {Money(s.fees, c)} ({s.fee_bps / 100:g}%)",
+                    f"escrow:           {Money(s.escrow, c)}",
+                    f"members paid:     {s.members_paid}",
+                    "effective hourly: " + ("n/a" if hourly is None else f"{Money(hourly, c)}"),
+                ]
+    except DatacoopError as exc:
+        _fail(exc.message)
+    typer.echo("\n".join(lines))
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ class EntryKind(enum.StrEnum):
     items_imported = "items:imported"
     submission_accepted = "submission:accepted"
     valuation_computed = "valuation:computed"
+    pay_posted = "pay:posted"
+    pay_policy = "pay:policy"
 
 
 # The exact payload fields of each kind (besides "v", "kind" and "ts", which every entry has).
@@ -47,5 +49,17 @@ FIELDS: dict[EntryKind, frozenset[str]] = {
     ),
     EntryKind.valuation_computed: frozenset(
         {"project", "run", "method", "input_tree_size", "contributors", "run_sha256"}
+    ),
+    EntryKind.pay_posted: frozenset({"posting", "posting_kind", "project", "currency", "lines"}),
+    EntryKind.pay_policy: frozenset(
+        {
+            "policy",
+            "currency",
+            "floor_hourly",
+            "hard_minimum_hourly",
+            "fee_bps",
+            "fee_cap_bps",
+            "auto_approve_days",
+        }
     ),
 }

@@ -37,3 +37,9 @@ def require_can_create_projects(member: Member) -> None:
 def require_steward(member: Member) -> None:
     if member.role is not Role.steward:
         raise PermissionDenied("this needs the steward role")
+
+
+def require_not_own_role(actor: Member, member_id: int) -> None:
+    """A steward cannot change their own role: the last steward must not lock everyone out."""
+    if actor.id == member_id:
+        raise PermissionDenied("you cannot change your own role; ask another steward")

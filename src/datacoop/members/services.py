@@ -89,6 +89,43 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     return _DUMMY_HASHES[key]
 
 
+def rename(session: Session, member: Member, display_name: str) -> Member:
+    """Change the name shown in the app (never logged: the log holds only the pseudonym)."""
+    display_name = display_name.strip()
+    if not display_name or len(display_name) > 200:
+        raise ValidationFailed.field("display_name", "must be 1 to 200 characters")
+    member.display_name = display_name
+    session.flush()
+    return member
+
+
+def change_password(
+    session: Session,
+    hasher: PasswordHasher,
+    member: Member,
+    *,
+    current: str,
+    new: str,
+    keep_session: str | None = None,
+) -> Member:
+    """Set a new password after checking the current one, and end every other browser
+    session (``keep_session`` is the secret of the one to keep). API tokens stay valid:
+    they are revoked one by one."""
+    if not passwords.check_password(hasher, member.password_hash, current):
+        raise ValidationFailed.field("current_password", "is not your current password")
+    try:
+        rules.check_password_strength(new)
+    except ValidationFailed as exc:
+        raise ValidationFailed.field("new_password", exc.details[0]["message"]) from exc
+    member.password_hash = passwords.hash_password(hasher, new)
+    keep = passwords.secret_hash(keep_session) if keep_session else ""
+    for web in session.scalars(select(WebSession).where(WebSession.member_id == member.id)):
+        if web.token_hash != keep:
+            session.delete(web)
+    session.flush()
+    return member
+
+
 def create_api_token(
     session: Session, clock: Clock, member: Member, name: str
 ) -> tuple[ApiToken, str]:

@@ -281,3 +281,15 @@ def iter_all_items(session: Session, project: Project, batch: int = 2000) -> Ite
             return
         yield from rows
         after = rows[-1].id
+
+
+def list_imports(session: Session, project: Project, *, limit: int = 50) -> list[ItemImport]:
+    """The project's accepted imports, newest first."""
+    return list(
+        session.scalars(
+            select(ItemImport)
+            .where(ItemImport.project_id == project.id)
+            .order_by(ItemImport.id.desc())
+            .limit(limit)
+        )
+    )

@@ -15,10 +15,15 @@ from sqlalchemy.orm import sessionmaker
 from datacoop import __version__
 from datacoop.clock import Clock, SystemClock
 from datacoop.db.engine import create_db_engine, upgrade_to_head
+from datacoop.log import pages as log_pages
 from datacoop.log.routes import router as log_router
 from datacoop.log.signer import Signer, file_signer
+from datacoop.members import pages as member_pages
+from datacoop.members import steward_pages
 from datacoop.members.passwords import make_hasher
 from datacoop.members.routes import router as members_router
+from datacoop.pay.routes import router as pay_router
+from datacoop.projects import pages as project_pages
 from datacoop.projects.routes import router as projects_router
 from datacoop.quality.routes import router as quality_router
 from datacoop.settings import Settings
@@ -26,6 +31,7 @@ from datacoop.valuation.routes import router as valuation_router
 from datacoop.web import errors, pages
 from datacoop.web.deps import AppContext
 from datacoop.web.limits import BodyLimits
+from datacoop.work import pages as work_pages
 from datacoop.work.routes import router as work_router
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -83,8 +89,14 @@ def create_app(
     api.include_router(log_router)
     api.include_router(quality_router)
     api.include_router(valuation_router)
+    api.include_router(pay_router)
     app.include_router(api)
+    app.include_router(project_pages.router)
+    app.include_router(log_pages.router)
+    app.include_router(steward_pages.router)
     app.include_router(pages.router)
+    app.include_router(member_pages.router)
+    app.include_router(work_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")

@@ -12,7 +12,12 @@ JSON_TYPES = {"application/json"}
 
 
 def _is_import(path: str, method: str) -> bool:
-    return method == "POST" and path.startswith("/api/v1/projects/") and path.endswith("/items")
+    # The API's import and the requester's upload page (``/projects/{id}/items``).
+    return (
+        method == "POST"
+        and path.startswith(("/api/v1/projects/", "/projects/"))
+        and path.endswith("/items")
+    )
 
 
 class BodyLimits:

@@ -26,6 +26,7 @@ from datacoop.log import services as log
 from datacoop.log.kinds import EntryKind
 from datacoop.members.models import Contributor, Member
 from datacoop.members.services import contributor_for
+from datacoop.pay import services as pay
 from datacoop.projects import tasktypes
 from datacoop.projects.models import InstructionVersion, Item, Project
 from datacoop.work import rules
@@ -103,8 +104,11 @@ _PROJECT_FOR_TASK_SQL = (
         _P.c.lease_seconds,
         _P.c.instructions_version,
         _IV.c.text,
+        pay.PAY_STATE_COLUMN,
     )
     .outerjoin(_IV, and_(_IV.c.project_id == _P.c.id, _IV.c.version == _P.c.instructions_version))
+    # Whether the project has pay (no extra round trip): then each new lease reserves pay.
+    .outerjoin(pay.PROJECT_PAY_TABLE, _P.c.id == pay.PAY_PROJECT_COLUMN)
     .where(_P.c.id == bindparam("p"))
 )
 
@@ -129,9 +133,14 @@ def _lease(
     project_id: int,
     instructions_version: int,
     lease_seconds: int,
+    paid: bool = False,
 ) -> Lease | None:
     """The member's current live lease in this project, or a new one, or None when no item
-    needs them (every open item is full or already done by them)."""
+    needs them (every open item is full or already done by them).
+
+    In a project with pay (``paid``), a new lease also reserves its pay (one conditional
+    UPDATE, ``pay.reserve_task``), which raises ``Conflict`` when the project is not
+    launched or its escrow is used up, rolling the lease back."""
     now = clock.now()
     conn = session.connection()
     ids = {"p": project_id, "m": member_id}
@@ -174,6 +183,9 @@ def _lease(
             },
         ).inserted_primary_key
         assert new_key is not None
+        if paid:
+            # Last, so the project's pay row stays locked only from here to commit.
+            pay.reserve_task(session, project_id)
         return Lease(new_key[0], candidate, instructions_version, now, expires, 0, data)
     return None
 
@@ -185,7 +197,13 @@ def next_task(
     needs them (every open item is full or already done by them)."""
     session.flush()
     lease = _lease(
-        session, clock, member.id, project.id, project.instructions_version, project.lease_seconds
+        session,
+        clock,
+        member.id,
+        project.id,
+        project.instructions_version,
+        project.lease_seconds,
+        paid=pay.has_pay(session, project.id),
     )
     if lease is None:
         return None
@@ -199,8 +217,10 @@ def next_task_body(
     project = session.connection().execute(_PROJECT_FOR_TASK_SQL, {"p": project_id}).first()
     if project is None:
         raise NotFound(f"no project with id {project_id}")
-    task_type, config, sensitivity, lease_seconds, version, text = project
-    lease = _lease(session, clock, member.id, project_id, version, lease_seconds)
+    task_type, config, sensitivity, lease_seconds, version, text, pay_state = project
+    lease = _lease(
+        session, clock, member.id, project_id, version, lease_seconds, paid=pay_state is not None
+    )
     if lease is None:
         return None
     assert text is not None

@@ -1,0 +1,1 @@
+"""Disclosure: what the cooperative publishes about itself, with small groups suppressed."""

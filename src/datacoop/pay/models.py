@@ -1,0 +1,137 @@
+"""Tables for the pay policy, accounts, postings and their lines, each project's funding
+state, and which submissions have had their piece pay."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from datacoop.db.base import Base
+
+
+class PayPolicy(Base):
+    """One version of the cooperative's pay policy; the newest row is the one in force.
+
+    Rows are never changed, only added, so every settlement can name the policy it used.
+    Members will vote on new versions (governance); until then a steward sets them.
+    """
+
+    __tablename__ = "pay_policies"
+    __table_args__ = (
+        CheckConstraint("floor_hourly >= hard_minimum_hourly", name="floor_above_minimum"),
+        CheckConstraint("fee_bps >= 0 AND fee_bps <= fee_cap_bps", name="fee_within_cap"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    floor_hourly: Mapped[int] = mapped_column(BigInteger)  # minor units per hour
+    hard_minimum_hourly: Mapped[int] = mapped_column(BigInteger)
+    fee_bps: Mapped[int] = mapped_column(Integer)  # the fee charged, basis points of pay
+    fee_cap_bps: Mapped[int] = mapped_column(Integer)
+    auto_approve_days: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class AccountKind(enum.StrEnum):
+    funding = "funding"  # a requester's money from outside (negative: what they put in)
+    escrow = "escrow"  # one per project: funded, not yet paid out
+    payable = "payable"  # one per member: earned, owed to them until paid out
+    fee = "fee"  # the cooperative's fee income
+    reserve = "reserve"  # the cooperative's reserve
+    clearing = "clearing"  # payout clearing: money on its way to members' banks
+
+
+class Account(Base):
+    """A ledger account. ``key`` names it uniquely, e.g. ``escrow:project:7:USD``."""
+
+    __tablename__ = "pay_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[AccountKind] = mapped_column(Enum(AccountKind, native_enum=False, length=20))
+    currency: Mapped[str] = mapped_column(String(3))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class Posting(Base):
+    """A balanced set of lines: the lines' amounts sum to zero. Never changed or deleted.
+
+    ``key`` (optional, unique) makes a posting idempotent: a second posting with the same
+    key is refused, so a retried request cannot move money twice.
+    """
+
+    __tablename__ = "pay_postings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # deposit, piece, top_up, ...
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    log_index: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class PostingLine(Base):
+    """One account's share of a posting: positive adds to the account's balance."""
+
+    __tablename__ = "pay_posting_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("pay_postings.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("pay_accounts.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class FundingState(enum.StrEnum):
+    draft = "draft"  # pay is on, money may be in escrow, no work handed out yet
+    launched = "launched"  # work is handed out while the escrow covers it
+    paused = "paused"  # the escrow ran short: no new work until funded and relaunched
+
+
+class ProjectPay(Base):
+    """A project's funding state. A project without this row predates pay (or never turned
+    it on) and works as before; with it, no task is handed out unless its pay is reserved.
+
+    Reservation counts tasks: ``reserved_tasks`` assignments have been handed out and
+    ``funded_tasks`` is how many the escrow has covered so far, each at ``task_cost``.
+    """
+
+    __tablename__ = "project_pay"
+    __table_args__ = (CheckConstraint("reserved_tasks <= funded_tasks", name="reserved_funded"),)
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    state: Mapped[FundingState] = mapped_column(Enum(FundingState, native_enum=False, length=20))
+    fee_bps: Mapped[int] = mapped_column(Integer)  # disclosed when pay was turned on
+    task_cost: Mapped[int] = mapped_column(BigInteger)  # reserved per task, fee included
+    reserved_tasks: Mapped[int] = mapped_column(BigInteger, default=0)
+    funded_tasks: Mapped[int] = mapped_column(BigInteger, default=0)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("pay_policies.id"))
+    created_at: Mapped[datetime]
+    launched_at: Mapped[datetime | None]
+    settled_at: Mapped[datetime | None]
+
+
+class PiecePayment(Base):
+    """The piece pay of one accepted submission. One row per submission ever: the primary
+    key is what makes paying a submission twice impossible."""
+
+    __tablename__ = "pay_piece_payments"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    # None when the piece rate is zero: the submission is settled, but no money moved.
+    posting_id: Mapped[int | None] = mapped_column(ForeignKey("pay_postings.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)

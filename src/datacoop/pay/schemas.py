@@ -1,0 +1,113 @@
+"""Request and response bodies of the pay API. Amounts go in as decimal strings ("15.00")
+and come out as integer minor units with their currency (and a display string)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from datacoop.pay.money import Money
+
+
+class MoneyOut(BaseModel):
+    amount: int = Field(description="Integer minor units (cents for USD).")
+    currency: str
+    display: str = Field(description='For people: "15.00 USD".')
+
+    @classmethod
+    def of(cls, amount: int | None, currency: str) -> MoneyOut | None:
+        if amount is None:
+            return None
+        money = Money(amount, currency)
+        return cls(amount=money.amount, currency=money.currency, display=money.format())
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    floor_hourly: str | None = Field(
+        default=None, description='The hourly floor, a decimal string such as "15.00".'
+    )
+    fee_bps: StrictInt | None = Field(
+        default=None, description="The fee in basis points (1500 = 15%)."
+    )
+    auto_approve_days: StrictInt | None = None
+
+
+class PolicyOut(BaseModel):
+    id: int
+    currency: str
+    floor_hourly: MoneyOut
+    hard_minimum_hourly: MoneyOut
+    fee_bps: int
+    fee_cap_bps: int
+    auto_approve_days: int
+    created_at: datetime
+
+
+class FundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: str = Field(description='A decimal string such as "150.00"; never a number.')
+    currency: str | None = Field(default=None, description="Default: the project's currency.")
+
+
+class FundingOut(BaseModel):
+    project_id: int
+    state: str = Field(description="off (no pay), draft, launched or paused")
+    fee_bps: int
+    escrow: MoneyOut
+    task_base: MoneyOut = Field(description="max(piece rate, floor × estimate) per task")
+    task_cost: MoneyOut = Field(description="task_base plus the fee")
+    tasks_needed: int
+    required: MoneyOut = Field(description="What the escrow must hold to launch.")
+    shortfall: MoneyOut
+    reserved_tasks: int
+    funded_tasks: int
+
+
+class MemberSettlementOut(BaseModel):
+    contributor_id: str
+    items: int
+    piece: MoneyOut
+    top_up: MoneyOut
+    fee: MoneyOut
+
+
+class SettlementOut(BaseModel):
+    project_id: int
+    floor_hourly: MoneyOut
+    postings: list[int]
+    members: list[MemberSettlementOut]
+    piece_total: MoneyOut
+    top_up_total: MoneyOut
+    fee_total: MoneyOut
+    escrow_after: MoneyOut
+    owed_by_requester: MoneyOut
+    state: str
+
+
+class EarningsOut(BaseModel):
+    project_id: int
+    items_submitted: int
+    items_paid: int
+    active_seconds: int
+    piece_pay: MoneyOut
+    top_ups: MoneyOut
+    total_paid: MoneyOut
+    effective_hourly: MoneyOut | None = Field(description="None before any measured time.")
+    floor_hourly: MoneyOut
+
+
+class CostOut(BaseModel):
+    project_id: int
+    state: str
+    fee_bps: int
+    deposited: MoneyOut
+    piece_pay: MoneyOut
+    top_ups: MoneyOut
+    fees: MoneyOut
+    escrow: MoneyOut
+    members_paid: int
+    items_paid: int
+    active_seconds: int
+    effective_hourly: MoneyOut | None

@@ -8,7 +8,7 @@
   ``phone_page`` (375 x 740, touch). Uncaught JavaScript errors on a page fail the test.
 - ``screenshot(page, name)``: saves ``<artifacts>/screenshots/<name>.png``, where
   ``<artifacts>`` is ``$DATACOOP_ARTIFACTS`` or ``artifacts/`` at the repository root. A test
-  that fails also leaves ``failed-<test name>.png`` there.
+  that fails also leaves ``failed-<test name>.png`` there (removed when it next runs).
 
 Every test in this folder is marked ``slow`` (``make test`` still runs them). Chromium must be
 at ``/usr/bin/chromium``: ``bash scripts/system-deps.sh`` installs it (``make test`` does).
@@ -220,6 +220,7 @@ def _open_page(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _path("failed-" + request.node.name).unlink(missing_ok=True)  # from an earlier run
     try:
         yield page
         failed = getattr(request.node, "rep_call", None)
@@ -242,9 +243,13 @@ def phone_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     )
 
 
-def _save(page: Any, name: str) -> Path:
+def _path(name: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-    target = artifacts_dir() / "screenshots" / f"{safe}.png"
+    return artifacts_dir() / "screenshots" / f"{safe}.png"
+
+
+def _save(page: Any, name: str) -> Path:
+    target = _path(name)
     target.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(target), full_page=True)
     return target

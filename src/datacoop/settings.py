@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         default=False, description="Mark cookies Secure (set when served over HTTPS)."
     )
+    payout_debtor_name: str | None = Field(
+        default=None,
+        description="The cooperative's account holder name in SEPA payout files (pain.001).",
+    )
+    payout_debtor_iban: str | None = Field(
+        default=None, description="The cooperative's IBAN that SEPA payouts are paid from."
+    )
+    payout_debtor_bic: str | None = Field(
+        default=None, description="The BIC of that account (optional)."
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

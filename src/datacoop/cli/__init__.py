@@ -580,6 +580,9 @@ def pay_policy(
     ),
     fee_bps: int = typer.Option(None, "--fee-bps", help="New fee in basis points (1500 = 15%)."),
     auto_approve_days: int = typer.Option(None, "--auto-approve-days"),
+    appeal_days: int = typer.Option(
+        None, "--appeal-days", help="How many days a member may appeal a rejection."
+    ),
 ) -> None:
     """Show the pay policy in force; with options, add a new version (as the steward)."""
     from datacoop.pay import services as pay
@@ -588,7 +591,7 @@ def pay_policy(
     try:
         with UnitOfWork(_engine()) as session:
             policy = pay.current_policy(session)
-            if floor is not None or fee_bps is not None or auto_approve_days is not None:
+            if any(v is not None for v in (floor, fee_bps, auto_approve_days, appeal_days)):
                 policy = pay.set_policy(
                     session,
                     SystemClock(),
@@ -598,6 +601,7 @@ def pay_policy(
                     else Money.parse(floor, policy.currency, field="--floor"),
                     fee_bps=fee_bps,
                     auto_approve_days=auto_approve_days,
+                    appeal_days=appeal_days,
                 )
             c = policy.currency
             lines = [
@@ -606,6 +610,7 @@ def pay_policy(
                 f"hard minimum:   {Money(policy.hard_minimum_hourly, c)} an hour",
                 f"fee:            {policy.fee_bps / 100:g}% (cap {policy.fee_cap_bps / 100:g}%)",
                 f"auto-approve:   after {policy.auto_approve_days} days",
+                f"appeals:        within {policy.appeal_days} days of a rejection",
             ]
     except DatacoopError as exc:
         _fail(exc.message)
@@ -646,6 +651,21 @@ def pay_launch(project_id: int = typer.Argument(..., help="The project's id.")) 
     except DatacoopError as exc:
         _fail(exc.message)
     _echo_funding(status)
+
+
+@pay_app.command("auto-approve")
+def pay_auto_approve(
+    project_id: int = typer.Option(None, "--project", help="Only this project."),
+) -> None:
+    """Approve unreviewed submissions older than the policy's auto_approve_days."""
+    from datacoop.pay import appeals
+
+    try:
+        with UnitOfWork(_engine()) as session:
+            approved = appeals.auto_approve(session, SystemClock(), project_id)
+    except DatacoopError as exc:
+        _fail(exc.message)
+    typer.echo(f"approved {approved} submissions")
 
 
 def _echo_funding(status: Any) -> None:
@@ -734,6 +754,108 @@ def pay_statement(
     except DatacoopError as exc:
         _fail(exc.message)
     typer.echo("\n".join(lines))
+
+
+@pay_app.command("batch")
+def pay_batch(
+    currency: str = typer.Option("EUR", "--currency", help="ISO 4217; one batch per currency."),
+    export_dir: Path = typer.Option(
+        None, "--export-dir", help="Write payout-<id>.csv (and .xml for EUR SEPA lines) here."
+    ),
+    minimum: int = typer.Option(0, "--minimum", help="Pay only balances of at least this."),
+    weekly: bool = typer.Option(
+        False, "--weekly", help="Only if no batch was made in the last 7 days (for cron)."
+    ),
+) -> None:
+    """Pay out every member's payable balance as a payout batch (as the steward)."""
+    from datacoop.pay.money import Money
+    from datacoop.payouts import services as payouts
+
+    clock = SystemClock()
+    files: list[str] = []
+    try:
+        with UnitOfWork(_engine(), clock=clock) as session:
+            steward = _owner(session, None)
+            code = currency.strip().upper()
+            if weekly:
+                batch = payouts.weekly_batch(session, clock, steward, code, minimum=minimum)
+                if batch is None:
+                    typer.echo(f"no weekly payout batch due in {code}")
+                    return
+                created = True
+            else:
+                batch, created = payouts.create_batch(
+                    session, clock, steward, code, minimum=minimum
+                )
+            if export_dir is not None:
+                files = _write_exports(session, batch, export_dir, clock)
+            summary = (
+                f"payout batch {batch.id} ({'new' if created else 'already open'}): "
+                f"{batch.line_count} members, {Money(batch.total, batch.currency)}"
+            )
+    except DatacoopError as exc:
+        _fail(exc.message)
+    typer.echo(summary)
+    for name in files:
+        typer.echo(f"wrote {name}")
+
+
+def _write_exports(session: Any, batch: Any, export_dir: Path, clock: Any) -> list[str]:
+    from datacoop.payouts import exports
+
+    export_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = export_dir / f"payout-{batch.id}.csv"
+    csv_path.write_text(exports.to_csv(session, batch), encoding="utf-8")
+    written = [str(csv_path)]
+    if exports.sepa_lines(session, batch):
+        s = state.settings
+        if not (s.payout_debtor_name and s.payout_debtor_iban):
+            err.print(
+                "no SEPA file: set DATACOOP_PAYOUT_DEBTOR_NAME and DATACOOP_PAYOUT_DEBTOR_IBAN",
+                highlight=False,
+            )
+            return written
+        debtor = exports.Debtor.checked(
+            s.payout_debtor_name, s.payout_debtor_iban, s.payout_debtor_bic
+        )
+        xml_path = export_dir / f"payout-{batch.id}.xml"
+        xml_path.write_bytes(exports.to_sepa_xml(session, batch, debtor, clock.now().date()))
+        written.append(str(xml_path))
+    return written
+
+
+@pay_app.command("batches")
+def pay_batches() -> None:
+    """List payout batches, newest first."""
+    from datacoop.pay.money import Money
+    from datacoop.payouts import services as payouts
+
+    try:
+        with UnitOfWork(_engine()) as session:
+            rows = [
+                f"{b.id}\t{b.state.value}\t{b.line_count} members\t"
+                f"{Money(b.total, b.currency)}\t{b.created_at:%Y-%m-%d %H:%M}"
+                for b in payouts.list_batches(session, _owner(session, None))
+            ]
+    except DatacoopError as exc:
+        _fail(exc.message)
+    typer.echo("\n".join(rows) if rows else "no payout batches yet")
+
+
+@pay_app.command("mark-paid")
+def pay_mark_paid(batch_id: int = typer.Argument(..., help="The payout batch's id.")) -> None:
+    """Record that the bank executed a payout batch (clearing → paid out); only once."""
+    from datacoop.pay.money import Money
+    from datacoop.payouts import services as payouts
+
+    clock = SystemClock()
+    try:
+        with UnitOfWork(_engine(), clock=clock) as session:
+            batch = payouts.mark_paid(session, clock, _owner(session, None), batch_id)
+            line = f"payout batch {batch.id} paid: {Money(batch.total, batch.currency)}"
+    except DatacoopError as exc:
+        _fail(exc.message)
+    typer.echo(line)
 
 
 def main() -> None:

@@ -61,6 +61,7 @@ def import_all_models() -> None:
     import datacoop.log.models  # noqa: F401
     import datacoop.members.models  # noqa: F401
     import datacoop.pay.models  # noqa: F401
+    import datacoop.payouts.models  # noqa: F401
     import datacoop.projects.models  # noqa: F401
     import datacoop.quality.models  # noqa: F401
     import datacoop.valuation.models  # noqa: F401

@@ -18,6 +18,7 @@ class EntryKind(enum.StrEnum):
     valuation_computed = "valuation:computed"
     pay_posted = "pay:posted"
     pay_policy = "pay:policy"
+    rejection_decided = "rejection:decided"
 
 
 # The exact payload fields of each kind (besides "v", "kind" and "ts", which every entry has).
@@ -60,6 +61,10 @@ FIELDS: dict[EntryKind, frozenset[str]] = {
             "fee_bps",
             "fee_cap_bps",
             "auto_approve_days",
+            "appeal_days",
         }
+    ),
+    EntryKind.rejection_decided: frozenset(
+        {"project", "submission", "contributor", "reason", "outcome", "steward", "withheld"}
     ),
 }

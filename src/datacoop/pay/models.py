@@ -13,6 +13,8 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,6 +41,8 @@ class PayPolicy(Base):
     fee_bps: Mapped[int] = mapped_column(Integer)  # the fee charged, basis points of pay
     fee_cap_bps: Mapped[int] = mapped_column(Integer)
     auto_approve_days: Mapped[int] = mapped_column(Integer)
+    # How long a member may appeal a rejection (added by migration 0008).
+    appeal_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     created_at: Mapped[datetime]
 
 
@@ -49,6 +53,7 @@ class AccountKind(enum.StrEnum):
     fee = "fee"  # the cooperative's fee income
     reserve = "reserve"  # the cooperative's reserve
     clearing = "clearing"  # payout clearing: money on its way to members' banks
+    paid_out = "paid_out"  # what left the cooperative to members' banks (payouts executed)
 
 
 class Account(Base):
@@ -135,3 +140,96 @@ class PiecePayment(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
+
+
+# -- rejections, appeals, approvals (pay/appeals.py) -------------------------------------
+
+
+class RejectionReason(enum.StrEnum):
+    """The closed set of reasons a requester may give; each needs evidence."""
+
+    wrong_answer = "wrong_answer"
+    ignored_instructions = "ignored_instructions"
+    gibberish = "gibberish"
+    suspected_fraud = "suspected_fraud"
+
+
+class RejectionState(enum.StrEnum):
+    open = "open"  # the member may appeal until appeal_deadline
+    appealed = "appealed"  # waiting for a steward
+    upheld = "upheld"  # a steward kept the rejection (pay stays)
+    overturned = "overturned"  # a steward withdrew the rejection
+    fraud_confirmed = "fraud_confirmed"  # a steward confirmed fraud: the piece pay is withheld
+
+
+class Rejection(Base):
+    """A requester's rejection of one submission, its appeal and a steward's decision.
+
+    A rejection alone moves no money: honest work stays paid. Only ``fraud_confirmed``,
+    decided by a steward after the appeal window, withholds the submission's piece pay.
+    """
+
+    __tablename__ = "pay_rejections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    reason: Mapped[RejectionReason] = mapped_column(
+        Enum(RejectionReason, native_enum=False, length=30)
+    )
+    evidence: Mapped[str] = mapped_column(Text)
+    state: Mapped[RejectionState] = mapped_column(
+        Enum(RejectionState, native_enum=False, length=20), index=True
+    )
+    created_at: Mapped[datetime]
+    appeal_deadline: Mapped[datetime]
+    appeal: Mapped[str | None] = mapped_column(Text)
+    appealed_at: Mapped[datetime | None]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    withheld: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Approval(Base):
+    """A submission that can no longer be rejected: approved after ``auto_approve_days``."""
+
+    __tablename__ = "pay_approvals"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    approved_at: Mapped[datetime]
+
+
+# -- workers review requesters (pay/reviews.py) ------------------------------------------
+
+
+class RequesterReview(Base):
+    """One member's review of one requester (Turkopticon's dimensions, 1-5 each).
+
+    ``reviewer_id`` is stored only so a member has one review per requester, which they may
+    edit; it is never returned by any API: members see aggregates only.
+    """
+
+    __tablename__ = "pay_requester_reviews"
+    __table_args__ = (
+        UniqueConstraint("requester_id", "reviewer_id"),
+        CheckConstraint(
+            "communicativity BETWEEN 1 AND 5 AND generosity BETWEEN 1 AND 5 "
+            "AND fairness BETWEEN 1 AND 5 AND promptness BETWEEN 1 AND 5",
+            name="ratings_1_to_5",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    communicativity: Mapped[int] = mapped_column(Integer)
+    generosity: Mapped[int] = mapped_column(Integer)
+    fairness: Mapped[int] = mapped_column(Integer)
+    promptness: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -25,7 +25,7 @@ from datacoop.pay.models import Account, AccountKind, Posting, PostingLine
 from datacoop.pay.money import CurrencyMismatch, Money, check_currency
 
 # Accounts that belong to the cooperative itself (no project, no member).
-COOPERATIVE = (AccountKind.fee, AccountKind.reserve, AccountKind.clearing)
+COOPERATIVE = (AccountKind.fee, AccountKind.reserve, AccountKind.clearing, AccountKind.paid_out)
 
 
 def account_key(

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from datacoop.pay import services, settlement, statements
-from datacoop.pay.models import PayPolicy
+from datacoop.disclosure.rules import Figure
+from datacoop.members.services import contributor_for
+from datacoop.pay import appeals, reviews, services, settlement, statements
+from datacoop.pay.models import PayPolicy, Rejection
 from datacoop.pay.money import Money
 from datacoop.pay.schemas import (
+    AppealIn,
     CostOut,
+    DecisionIn,
     EarningsOut,
+    FigureOut,
     FundIn,
     FundingOut,
     MemberSettlementOut,
     MoneyOut,
+    OwnReviewOut,
     PolicyIn,
     PolicyOut,
+    RejectIn,
+    RejectionOut,
+    RequesterReviewsOut,
+    ReviewIn,
     SettlementOut,
 )
 from datacoop.web.deps import DB, Ctx, CurrentMember
@@ -39,6 +51,7 @@ def policy_out(p: PayPolicy) -> PolicyOut:
         fee_bps=p.fee_bps,
         fee_cap_bps=p.fee_cap_bps,
         auto_approve_days=p.auto_approve_days,
+        appeal_days=p.appeal_days,
         created_at=p.created_at,
     )
 
@@ -108,6 +121,7 @@ def set_policy(body: PolicyIn, member: CurrentMember, ctx: Ctx, db: DB) -> Polic
         floor_hourly=floor,
         fee_bps=body.fee_bps,
         auto_approve_days=body.auto_approve_days,
+        appeal_days=body.appeal_days,
     )
     return policy_out(policy)
 
@@ -179,4 +193,120 @@ def earnings_statement(project_id: int, member: CurrentMember, ctx: Ctx, db: DB)
         total_paid=_m(s.total_paid, c),
         effective_hourly=MoneyOut.of(s.effective_hourly, c),
         floor_hourly=_m(s.floor_hourly, c),
+    )
+
+
+# -- rejections and appeals ----------------------------------------------------------------
+
+
+def rejection_out(db: Session, ctx_clock: Any, r: Rejection) -> RejectionOut:
+    project = services.get_project_for_pay(db, r.project_id)
+    return RejectionOut(
+        id=r.id,
+        submission_id=r.submission_id,
+        project_id=r.project_id,
+        contributor_id=contributor_for(db, ctx_clock, r.project_id, r.member_id).contributor_id,
+        reason=r.reason.value,
+        evidence=r.evidence,
+        state=r.state.value,
+        created_at=r.created_at,
+        appeal_deadline=r.appeal_deadline,
+        appeal=r.appeal,
+        appealed_at=r.appealed_at,
+        decided_at=r.decided_at,
+        decision_note=r.decision_note,
+        withheld=_m(r.withheld, project.currency),
+    )
+
+
+@router.post("/submissions/{submission_id}/rejection", response_model=RejectionOut, status_code=201)
+def reject(
+    submission_id: int, body: RejectIn, member: CurrentMember, ctx: Ctx, db: DB
+) -> RejectionOut:
+    """Reject a submission (its project's requester), with a reason code and evidence."""
+    r = appeals.reject(
+        db, ctx.clock, member, submission_id, reason=body.reason, evidence=body.evidence
+    )
+    return rejection_out(db, ctx.clock, r)
+
+
+@router.get("/projects/{project_id}/rejections", response_model=list[RejectionOut])
+def project_rejections(
+    project_id: int, member: CurrentMember, ctx: Ctx, db: DB
+) -> list[RejectionOut]:
+    """The project's rejections and where their appeals stand (its requester)."""
+    project = services.get_project_for_pay(db, project_id)
+    return [rejection_out(db, ctx.clock, r) for r in appeals.rejections_in(db, member, project)]
+
+
+@router.get("/rejections/mine", response_model=list[RejectionOut])
+def my_rejections(member: CurrentMember, ctx: Ctx, db: DB) -> list[RejectionOut]:
+    """Your rejected submissions, with reasons, evidence and where each appeal stands."""
+    return [rejection_out(db, ctx.clock, r) for r in appeals.rejections_of(db, member)]
+
+
+@router.post("/rejections/{rejection_id}/appeal", response_model=RejectionOut)
+def appeal(
+    rejection_id: int, body: AppealIn, member: CurrentMember, ctx: Ctx, db: DB
+) -> RejectionOut:
+    """Appeal your rejection, within the appeal window."""
+    r = appeals.appeal(db, ctx.clock, member, rejection_id, statement=body.statement)
+    return rejection_out(db, ctx.clock, r)
+
+
+@router.get("/appeals", response_model=list[RejectionOut])
+def appeals_queue(member: CurrentMember, ctx: Ctx, db: DB) -> list[RejectionOut]:
+    """Appeals waiting for a steward, oldest first (stewards)."""
+    return [rejection_out(db, ctx.clock, r) for r in appeals.queue(db, member)]
+
+
+@router.post("/rejections/{rejection_id}/decision", response_model=RejectionOut)
+def decide(
+    rejection_id: int, body: DecisionIn, member: CurrentMember, ctx: Ctx, db: DB
+) -> RejectionOut:
+    """A steward decides: upheld, overturned, or (after the window) fraud_confirmed."""
+    r = appeals.decide(db, ctx.clock, member, rejection_id, outcome=body.outcome, note=body.note)
+    return rejection_out(db, ctx.clock, r)
+
+
+# -- requester reviews ---------------------------------------------------------------------
+
+
+def _figure(f: Figure[Any], money: str | None = None) -> FigureOut:
+    value = f.value
+    if money is not None and value is not None:
+        value = _m(int(value), money).model_dump()
+    return FigureOut(value=value, note=f.reason or None)
+
+
+@router.put("/requesters/{requester_id}/review", response_model=OwnReviewOut)
+def put_review(
+    requester_id: int, body: ReviewIn, member: CurrentMember, ctx: Ctx, db: DB
+) -> OwnReviewOut:
+    """Add or edit your review of a requester you worked for (1-5 on each dimension)."""
+    r = reviews.review(db, ctx.clock, member, requester_id, body.model_dump())
+    return OwnReviewOut(
+        requester_id=r.requester_id,
+        communicativity=r.communicativity,
+        generosity=r.generosity,
+        fairness=r.fairness,
+        promptness=r.promptness,
+        updated_at=r.updated_at,
+    )
+
+
+@router.get("/requesters/{requester_id}/reviews", response_model=RequesterReviewsOut)
+def requester_reviews(
+    requester_id: int, member: CurrentMember, ctx: Ctx, db: DB
+) -> RequesterReviewsOut:
+    """Aggregated reviews of a requester and the platform's own figures; never a reviewer."""
+    s = reviews.summary(db, ctx.clock, requester_id)
+    return RequesterReviewsOut(
+        requester_id=s.requester_id,
+        pseudonym=s.pseudonym,
+        reviews=s.reviews,
+        ratings={name: _figure(f) for name, f in s.ratings.items()},
+        effective_hourly=_figure(s.effective_hourly, s.currency),
+        days_to_payment=_figure(s.days_to_payment),
+        rejection_rate=_figure(s.rejection_rate),
     )

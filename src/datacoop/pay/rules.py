@@ -35,6 +35,7 @@ class PolicyTerms:
     fee_bps: int
     fee_cap_bps: int
     auto_approve_days: int
+    appeal_days: int = 14
 
 
 def check_policy(terms: PolicyTerms) -> PolicyTerms:
@@ -58,6 +59,8 @@ def check_policy(terms: PolicyTerms) -> PolicyTerms:
         )
     if not 1 <= terms.auto_approve_days <= 365:
         errors.append({"field": "auto_approve_days", "message": "must be from 1 to 365"})
+    if not 1 <= terms.appeal_days <= 365:
+        errors.append({"field": "appeal_days", "message": "must be from 1 to 365"})
     if errors:
         raise ValidationFailed(
             "; ".join(f"{e['field']}: {e['message']}" for e in errors), details=errors
@@ -135,15 +138,18 @@ def launch_need(tasks: int, base: int, fee_bps: int) -> LaunchNeed:
     return LaunchNeed(max(0, tasks), base, task_cost(base, fee_bps))
 
 
-def top_up(floor_hourly: int, active_ms: int, paid: int) -> int:
-    """The top-up that brings a member's pay for ``active_ms`` up to the floor.
+def top_up(floor_hourly: int, active_ms: int, paid: int, *, at_rate: int = 0) -> int:
+    """The top-up that brings a member's pay for ``active_ms`` up to the floor, or up to
+    ``at_rate`` (their pieces at the risen piece rate, ``risen_piece_rate``) if that is more.
 
     Cumulative, so settling again adds only what new time earned: never paid twice.
 
     >>> top_up(1500, 3_600_000, 1000), top_up(1500, 3_600_000, 2000)
     (500, 0)
+    >>> top_up(1500, 60_000, 40, at_rate=60)  # the floor asks 25, the risen rate 60
+    20
     """
-    return max(0, floor_pay(floor_hourly, active_ms) - paid)
+    return max(0, max(floor_pay(floor_hourly, active_ms), at_rate) - paid)
 
 
 def effective_hourly(paid: int, active_ms: int) -> int | None:
@@ -177,3 +183,28 @@ def require_steward(member: Member) -> None:
     """Only a steward sets the pay policy, until members vote on it (governance)."""
     if member.role is not Role.steward:
         raise PermissionDenied("only a steward can change the pay policy")
+
+
+def risen_piece_rate(pay_per_item: int, estimated_seconds: int, active_ms: list[int]) -> int:
+    """The piece rate once measured time is known: when the median active time per submission
+    exceeds the estimate, pay_per_item × median / estimate, rounded up; otherwise unchanged.
+
+    Prolific's rule, applied per worker at settlement. The median of an even count is the
+    mean of the middle two, kept exact by doubling: ⌈pay × 2·median / (2 × estimate)⌉.
+
+    >>> risen_piece_rate(10, 60, [120_000])  # twice the estimate: twice the rate
+    20
+    >>> risen_piece_rate(10, 60, [30_000, 90_000, 61_000])  # median 61 s -> 10.17 -> 11
+    11
+    >>> risen_piece_rate(10, 60, [50_000]), risen_piece_rate(10, 60, [])
+    (10, 10)
+    """
+    if not active_ms or estimated_seconds <= 0:
+        return pay_per_item
+    ordered = sorted(active_ms)
+    mid = len(ordered) // 2
+    twice_median = 2 * ordered[mid] if len(ordered) % 2 else ordered[mid - 1] + ordered[mid]
+    twice_estimate = 2 * estimated_seconds * 1000
+    if twice_median <= twice_estimate:
+        return pay_per_item
+    return ceil_div(pay_per_item * twice_median, twice_estimate)

@@ -4,6 +4,7 @@ and come out as integer minor units with their currency (and a display string)."
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -32,6 +33,9 @@ class PolicyIn(BaseModel):
         default=None, description="The fee in basis points (1500 = 15%)."
     )
     auto_approve_days: StrictInt | None = None
+    appeal_days: StrictInt | None = Field(
+        default=None, description="How many days a member may appeal a rejection."
+    )
 
 
 class PolicyOut(BaseModel):
@@ -42,6 +46,7 @@ class PolicyOut(BaseModel):
     fee_bps: int
     fee_cap_bps: int
     auto_approve_days: int
+    appeal_days: int
     created_at: datetime
 
 
@@ -111,3 +116,82 @@ class CostOut(BaseModel):
     items_paid: int
     active_seconds: int
     effective_hourly: MoneyOut | None
+
+
+# -- rejections and appeals ------------------------------------------------------------------
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(
+        description="wrong_answer, ignored_instructions, gibberish or suspected_fraud"
+    )
+    evidence: str = Field(description="What in the answer shows the reason; required.")
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    statement: str = Field(description="The member's side; required.")
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: str = Field(description="upheld, overturned or fraud_confirmed")
+    note: str = Field(description="The steward's reasons; required.")
+
+
+class RejectionOut(BaseModel):
+    """A rejection as its member, its requester or a steward sees it: the member appears
+    only by their per-project contributor id."""
+
+    id: int
+    submission_id: int
+    project_id: int
+    contributor_id: str
+    reason: str
+    evidence: str
+    state: str = Field(description="open, appealed, upheld, overturned or fraud_confirmed")
+    created_at: datetime
+    appeal_deadline: datetime
+    appeal: str | None
+    appealed_at: datetime | None
+    decided_at: datetime | None
+    decision_note: str | None
+    withheld: MoneyOut
+
+
+# -- requester reviews -----------------------------------------------------------------------
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    communicativity: Any = Field(description="1-5")
+    generosity: Any = Field(description="1-5")
+    fairness: Any = Field(description="1-5")
+    promptness: Any = Field(description="1-5")
+
+
+class OwnReviewOut(BaseModel):
+    requester_id: int
+    communicativity: int
+    generosity: int
+    fairness: int
+    promptness: int
+    updated_at: datetime
+
+
+class FigureOut(BaseModel):
+    value: Any = Field(description="The figure, or null when withheld or not yet known.")
+    note: str | None = Field(description='Why there is no number, e.g. "fewer than 3 — hidden".')
+
+
+class RequesterReviewsOut(BaseModel):
+    """Aggregates only: no reviewer is ever named."""
+
+    requester_id: int
+    pseudonym: str
+    reviews: int
+    ratings: dict[str, FigureOut]
+    effective_hourly: FigureOut = Field(description="value: money, or null")
+    days_to_payment: FigureOut
+    rejection_rate: FigureOut

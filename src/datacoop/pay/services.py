@@ -37,6 +37,7 @@ from datacoop.work.models import Assignment, AssignmentState, Submission
 PIECE = "piece"
 TOP_UP = "top_up"
 DEPOSIT = "deposit"
+WITHHOLD = "withhold"  # piece pay taken back after steward-confirmed fraud (appeals)
 
 
 # -- the policy ---------------------------------------------------------------------------
@@ -57,6 +58,7 @@ def set_policy(
     floor_hourly: Money | None = None,
     fee_bps: int | None = None,
     auto_approve_days: int | None = None,
+    appeal_days: int | None = None,
 ) -> PayPolicy:
     """Add a new policy version (a steward, until members vote on it). The hard minimum and
     the fee cap stay as they are: a floor below the minimum or a fee above the cap is
@@ -78,6 +80,7 @@ def set_policy(
             auto_approve_days=(
                 current.auto_approve_days if auto_approve_days is None else auto_approve_days
             ),
+            appeal_days=current.appeal_days if appeal_days is None else appeal_days,
         )
     )
     policy = PayPolicy(**vars(terms), created_at=clock.now())

@@ -3,6 +3,10 @@
 Everything here is cumulative and idempotent: a submission is paid its piece rate once (the
 ``pay_piece_payments`` primary key), and a top-up is what the floor on all counted time asks
 minus everything already paid, so settling again posts only what new work earned.
+
+The top-up also brings each member's pieces up to the risen piece rate when the project's
+median measured time exceeds its estimate (``rules.risen_piece_rate``). Submissions a steward
+confirmed as fraud (``appeals``) earn neither piece, time, nor a say in the median.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from datacoop.clock import Clock
 from datacoop.members.models import Contributor, Member
-from datacoop.pay import postings, rules
+from datacoop.pay import appeals, postings, rules
 from datacoop.pay import services as pay
 from datacoop.pay.models import (
     Account,
@@ -25,6 +29,8 @@ from datacoop.pay.models import (
     PiecePayment,
     Posting,
     PostingLine,
+    Rejection,
+    RejectionState,
 )
 from datacoop.projects.models import Project
 from datacoop.projects.rules import require_manage
@@ -36,7 +42,7 @@ class MemberSettlement:
     member_id: int
     items: int = 0
     piece: int = 0
-    top_up: int = 0
+    top_up: int = 0  # to the floor, or to a risen piece rate on every piece, whichever is more
     fee: int = 0
 
 
@@ -78,10 +84,18 @@ def counted_time_clause(project_id: int, now: Any) -> Any:
     )
 
 
+def fraud_clause() -> Any:
+    """Assignments whose submission a steward confirmed as fraud: their time is not paid."""
+    return exists().where(
+        Rejection.assignment_id == Assignment.id,
+        Rejection.state == RejectionState.fraud_confirmed,
+    )
+
+
 def active_ms_by_member(session: Session, project_id: int, now: Any) -> dict[int, int]:
     rows = session.execute(
         select(Assignment.member_id, func.sum(Assignment.active_ms))
-        .where(counted_time_clause(project_id, now))
+        .where(counted_time_clause(project_id, now), ~fraud_clause())
         .group_by(Assignment.member_id)
     ).all()
     return {int(m): int(ms or 0) for m, ms in rows}
@@ -118,6 +132,7 @@ def settle(session: Session, clock: Clock, member: Member, project: Project) -> 
     pay.require_pay_currency(project, policy)
     now = clock.now()
     result = Settlement(project.id, project.currency, policy.floor_hourly)
+    appeals.auto_approve(session, clock, project.id)
 
     unpaid: dict[int, list[int]] = defaultdict(list)
     for sub_id, member_id in session.execute(
@@ -130,14 +145,19 @@ def settle(session: Session, clock: Clock, member: Member, project: Project) -> 
     ):
         unpaid[int(member_id)].append(int(sub_id))
     active = active_ms_by_member(session, project.id, now)
-    paid = paid_by_member(session, project.id, (pay.PIECE, pay.TOP_UP))
+    paid = paid_by_member(session, project.id, PAID_KINDS)
+    rate = current_piece_rate(session, project)
+    pieces = paid_pieces_by_member(session, project.id)
 
     plan: list[tuple[MemberSettlement, str, int]] = []
     for member_id in sorted(set(unpaid) | set(active)):
         line = MemberSettlement(member_id, items=len(unpaid.get(member_id, [])))
         line.piece = line.items * project.pay_per_item
         line.top_up = rules.top_up(
-            policy.floor_hourly, active.get(member_id, 0), paid.get(member_id, 0) + line.piece
+            policy.floor_hourly,
+            active.get(member_id, 0),
+            paid.get(member_id, 0) + line.piece,
+            at_rate=rate * (pieces.get(member_id, 0) + line.items),
         )
         result.members.append(line)
         plan += [(line, pay.PIECE, line.piece), (line, pay.TOP_UP, line.top_up)]
@@ -179,6 +199,45 @@ def settle(session: Session, clock: Clock, member: Member, project: Project) -> 
         pay.recount_capacity(session, pp, project)
     result.state = pp.state.value
     return result
+
+
+# Everything that counts as paid to a member in a project, for the floor: withheld pay
+# (negative) is not counted as paid, so honest time stays paid at the floor.
+PAID_KINDS = (pay.PIECE, pay.TOP_UP, pay.WITHHOLD)
+
+
+def current_piece_rate(session: Session, project: Project) -> int:
+    """The project's piece rate risen to the median measured time of its submissions
+    (those not confirmed as fraud), when that exceeds the estimate (``rules.risen_piece_rate``)."""
+    times = session.scalars(
+        select(Submission.active_ms).where(
+            Submission.project_id == project.id,
+            ~exists().where(
+                Rejection.submission_id == Submission.id,
+                Rejection.state == RejectionState.fraud_confirmed,
+            ),
+        )
+    ).all()
+    return rules.risen_piece_rate(
+        project.pay_per_item, project.estimated_seconds, [int(t) for t in times]
+    )
+
+
+def paid_pieces_by_member(session: Session, project_id: int) -> dict[int, int]:
+    """How many of each member's submissions were paid a piece and not withheld."""
+    rows = session.execute(
+        select(PiecePayment.member_id, func.count())
+        .where(
+            PiecePayment.project_id == project_id,
+            PiecePayment.amount > 0,
+            ~exists().where(
+                Rejection.submission_id == PiecePayment.submission_id,
+                Rejection.state == RejectionState.fraud_confirmed,
+            ),
+        )
+        .group_by(PiecePayment.member_id)
+    ).all()
+    return {int(m): int(n) for m, n in rows}
 
 
 def _record_pieces(

@@ -59,6 +59,7 @@ def earnings(session: Session, clock: Clock, member: Member, project: Project) -
         )
     ).one()
     top_ups = settlement.paid_by_member(session, project.id, (pay.TOP_UP,)).get(member.id, 0)
+    withheld = settlement.paid_by_member(session, project.id, (pay.WITHHOLD,)).get(member.id, 0)
     active = settlement.active_ms_by_member(session, project.id, clock.now()).get(member.id, 0)
     return EarningsStatement(
         project_id=project.id,
@@ -67,7 +68,7 @@ def earnings(session: Session, clock: Clock, member: Member, project: Project) -
         items_submitted=int(submitted),
         items_paid=int(paid_items),
         active_ms=active,
-        piece_pay=int(piece),
+        piece_pay=int(piece) + withheld,  # withheld (fraud) is negative
         top_ups=top_ups,
         floor_hourly=pay.current_policy(session).floor_hourly,
     )
@@ -122,7 +123,7 @@ def cost(session: Session, clock: Clock, member: Member, project: Project) -> Co
         currency=project.currency,
         state=status.state,
         deposited=deposits,
-        piece_pay=to_members.get(pay.PIECE, 0),
+        piece_pay=to_members.get(pay.PIECE, 0) + to_members.get(pay.WITHHOLD, 0),
         top_ups=to_members.get(pay.TOP_UP, 0),
         fees=fees,
         escrow=postings.balance_of(

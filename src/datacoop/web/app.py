@@ -23,6 +23,7 @@ from datacoop.members import steward_pages
 from datacoop.members.passwords import make_hasher
 from datacoop.members.routes import router as members_router
 from datacoop.pay.routes import router as pay_router
+from datacoop.payouts.routes import router as payouts_router
 from datacoop.projects import pages as project_pages
 from datacoop.projects.routes import router as projects_router
 from datacoop.quality.routes import router as quality_router
@@ -90,6 +91,7 @@ def create_app(
     api.include_router(quality_router)
     api.include_router(valuation_router)
     api.include_router(pay_router)
+    api.include_router(payouts_router)
     app.include_router(api)
     app.include_router(project_pages.router)
     app.include_router(log_pages.router)

@@ -1,0 +1,1 @@
+"""Payouts: members' payout methods, payout batches and their bank exports."""

@@ -98,9 +98,9 @@ def test_a_newcomer_registers_labels_by_keyboard_and_verifies_a_receipt(
     page.locator(".verify-result.good").wait_for()
     screenshot(page, "submission-detail")
 
-    # Earnings: the piece-rate value until settlement lands, per project and over time.
+    # Earnings: the statement per project with the floor, the piece-rate value, over time.
     page.goto(live_server.url("/earnings"))
-    assert "Earnings appear once settlement lands" in page.inner_text("#earnings-placeholder")
+    assert "15.00 USD per hour" in page.inner_text("#statements tbody tr")
     totals = page.locator("#totals tbody tr").first.inner_text()
     assert "Colour words" in totals and "0.25 USD" in totals
     assert page.locator("svg.chart rect.chart-bar").count() == 30

@@ -83,9 +83,13 @@ def test_fund_launch_settle_and_statements(cli, tmp_path, database_url):
     assert r.exit_code == 0, r.output
     assert "deposited:        1.74 USD" in r.output
     assert "effective hourly: n/a" in r.output
+    assert "top-ups:          0.00 USD (rate rise 0.00 USD, floor 0.00 USD)" in r.output
+    assert "owed by you:      0.00 USD" in r.output
     r = cli("pay", "statement", pid, "--member", "steward@localhost.localdomain")
     assert r.exit_code == 0, r.output
     assert "items:            0 submitted, 0 paid" in r.output
+    assert "withheld:         0.00 USD" in r.output
+    assert "  paid out:       0.00 USD" in r.output and "  owed now:       0.00 USD" in r.output
 
 
 def test_bad_input_fails_clearly_and_posts_nothing(cli, tmp_path, database_url):

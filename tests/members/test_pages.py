@@ -135,14 +135,46 @@ def test_settings_need_a_session(client):
     assert r.headers["location"] == "/login?next=/settings"
 
 
-def test_settings_show_the_pseudonym_and_a_payout_placeholder(client, api):
+def test_settings_show_the_pseudonym_and_no_payout_method_yet(client, api):
     api.user("member", email="m@example.org")
     _login(client, "m@example.org")
     text, _ = _settings(client)
     with client.app.state.ctx.sessions() as s:
         pseudonym = s.scalar(select(Member.pseudonym))
     assert f'<code id="pseudonym">{pseudonym}</code>' in text
-    assert "Payout methods arrive with pay settlement" in text
+    assert 'id="payout-none"' in text and 'id="payout-stored"' not in text
+    assert 'action="/settings/payout"' in text
+
+
+def test_a_payout_method_with_errors_next_to_fields_then_stored_masked(client, api):
+    from datacoop.payouts.models import PayoutMethod
+
+    api.user("member", email="m@example.org")
+    _login(client, "m@example.org")
+    _, csrf = _settings(client)
+    bad = {"kind": "sepa", "sepa_holder": "Nia N.", "iban": "DE00 1234", "csrf_token": csrf}
+    r = client.post("/settings/payout", data=bad)
+    assert r.status_code == 422
+    assert 'id="iban-error">IBAN not a valid IBAN' in r.text
+    assert 'aria-describedby="iban-hint iban-error"' in r.text
+    assert 'value="DE00 1234"' in r.text and 'value="Nia N."' in r.text  # input kept
+    assert _count(client, PayoutMethod) == 0
+    r = client.post("/settings/payout", data=bad | {"csrf_token": "wrong"})
+    assert r.status_code == 403 and _count(client, PayoutMethod) == 0
+    r = client.post(
+        "/settings/payout", data={"kind": "mobile_money", "provider": "M-Pesa", "csrf_token": csrf}
+    )
+    assert r.status_code == 422 and 'id="phone-error"' in r.text
+    good = bad | {"iban": "DE89 3704 0044 0532 0130 00"}
+    r = client.post("/settings/payout", data=good, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/settings?done=payout#payout-h"
+    text = client.get("/settings?done=payout").text
+    assert "Your payout method was saved." in text
+    stored = text[text.index('id="payout-stored"'):text.index("</dl>", text.index('id="payout-stored"'))]
+    assert "<dd>SEPA bank transfer</dd>" in stored
+    assert "<code>••••••••••••••••••3000</code>" in stored
+    assert "DE89370400440532013000" not in text
+    assert _count(client, PayoutMethod) == 1
 
 
 def test_rename(client, api):

@@ -186,6 +186,11 @@ def test_only_confirmed_fraud_after_the_window_withholds_pay(client, api, clock)
     assert r.json()["state"] == "fraud_confirmed" and r.json()["withheld"]["amount"] == 10
     assert _count(client, Posting) == posts + 1  # one withhold posting, payable -> escrow
     assert _earned(client, worker, pid) == 0
+    me = client.get(f"/api/v1/projects/{pid}/pay/statement/me", headers=worker).json()
+    assert me["withheld"]["amount"] == 10 and me["piece_pay"]["amount"] == 0
+    assert me["payable_balance"]["amount"] == 0  # not paid out yet: nothing below zero
+    cost = client.get(f"/api/v1/projects/{pid}/pay/statement", headers=req).json()
+    assert cost["withheld"]["amount"] == 10 and cost["piece_pay"]["amount"] == 10  # the honest one
     with client.app.state.ctx.sessions() as s:
         assert all(v == 0 for v in postings.totals(s).values())
         entry = s.scalars(select(LogEntry).order_by(LogEntry.index.desc()).limit(1)).one()
@@ -407,3 +412,32 @@ def test_cli_auto_approve_and_appeal_days(tmp_path, database_url, monkeypatch):
     assert r.exit_code == 0, r.output
     assert "appeals:        within 21 days of a rejection" in r.output
     assert policies() == before + 1
+
+
+def test_the_requester_may_approve_before_auto_approval(client, api, clock):
+    req, pid = _paid_project(client, api)
+    worker = api.user()
+    first = _submit(client, clock, worker, pid)
+    second = _submit(client, clock, worker, pid)
+    url = f"/api/v1/submissions/{first}/approval"
+    assert client.post(url, headers=worker).status_code == 403
+    assert client.post("/api/v1/submissions/9999/approval", headers=req).status_code == 404
+    r = client.post(url, headers=req)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body == {"submission_id": first, "project_id": pid, "approved_at": body["approved_at"]}
+    assert client.post(url, headers=req).json() == body  # approving again: the same approval
+    assert _count(client, Approval) == 1
+    # Approved work can no longer be rejected; rejected work cannot be approved.
+    reject = {"reason": "wrong_answer", "evidence": "blue"}
+    r = client.post(f"/api/v1/submissions/{first}/rejection", headers=req, json=reject)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "auto_approved"
+    assert client.post(f"/api/v1/submissions/{second}/rejection", headers=req, json=reject)
+    r = client.post(f"/api/v1/submissions/{second}/approval", headers=req)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "already_rejected"
+    assert _count(client, Approval) == 1 and _count(client, Rejection) == 1
+    # Settlement's auto-approval later skips it (approved once) and pays both as usual.
+    clock.advance(8 * DAY)
+    assert client.post(f"/api/v1/projects/{pid}/pay/settle", headers=req).status_code == 200
+    assert _count(client, Approval) == 1
+    assert _earned(client, worker, pid) == 50

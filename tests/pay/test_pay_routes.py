@@ -140,6 +140,11 @@ def test_fund_launch_work_settle_and_statements(client, api, clock):
         "total_paid": _usd(50),
         "effective_hourly": _usd(1500),
         "floor_hourly": _usd(1500),
+        "withheld": _usd(0),
+        "payable_balance": _usd(50),
+        "paid_out": _usd(0),
+        "payout_open": _usd(0),
+        "payouts": [],
     }
     cost = client.get(f"/api/v1/projects/{pid}/pay/statement", headers=req).json()
     assert cost == {
@@ -155,6 +160,14 @@ def test_fund_launch_work_settle_and_statements(client, api, clock):
         "items_paid": 1,
         "active_seconds": 120,
         "effective_hourly": _usd(1500),
+        "withheld": _usd(0),
+        # 120 s on a 60 s estimate doubles the rate: 0.10 of the top-up is the rise, the
+        # floor (0.50 for two minutes) asks for the rest.
+        "rate_rises": _usd(10),
+        "floor_top_ups": _usd(30),
+        "pay_per_item": _usd(10),
+        "piece_rate": _usd(20),
+        "owed_by_requester": _usd(0),
     }
     # Double entry: every account together sums to zero.
     assert _scalar(client, select(func.sum(PostingLine.amount))) == 0

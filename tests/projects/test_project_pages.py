@@ -270,3 +270,42 @@ def test_progress_shows_the_newest_aggregation_runs_agreement(client, api):
     shown = "not defined yet" if alpha is None else f"{alpha:.3f}"
     assert f"<strong>{shown}</strong>" in page.text
     assert f"(aggregation run {r.json()['id']}, mv" in page.text
+
+
+def test_the_cost_page_funds_launches_and_settles_with_csrf_forms(client, api):
+    from datacoop.pay.models import Posting
+
+    req = api.user("requester", email="req@example.org")
+    project = api.project(req)
+    api.items(req, project["id"], "text\nsky\ngrass\n")
+    api.user("requester", email="other@example.org")
+    _login(client, "req@example.org")
+    base = f"/projects/{project['id']}/cost"
+    page = client.get(base).text
+    assert f'action="{base}/fund"' in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = client.post(f"{base}/fund", data={"amount": "1.005", "csrf_token": csrf})
+    assert r.status_code == 422 and 'id="amount-error"' in r.text
+    assert 'value="1.005"' in r.text  # input kept
+    r = client.post(f"{base}/fund", data={"amount": "5.00", "csrf_token": "nope"})
+    assert r.status_code == 403
+    assert _count(client, select(func.count()).select_from(Posting)) == 0
+    r = client.post(f"{base}/fund", data={"amount": "0.01", "csrf_token": csrf},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"] == f"{base}?done=funded"
+    r = client.post(f"{base}/launch", data={"csrf_token": csrf})
+    assert r.status_code == 409 and 'id="launched-error">the escrow must hold' in r.text
+    assert 'id="shortfall"' in r.text
+    r = client.post(f"{base}/fund", data={"amount": "5.00", "csrf_token": csrf})
+    assert r.status_code == 200 and "added to the project&#39;s escrow" in r.text
+    r = client.post(f"{base}/launch", data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.headers["location"] == f"{base}?done=launched"
+    r = client.post(f"{base}/settle", data={"csrf_token": csrf})
+    assert r.status_code == 200 and "Settled: accepted work is paid" in r.text
+    assert "(state: launched)" in r.text and "<td>5.01 USD</td>" in r.text
+    assert _count(client, select(func.count()).select_from(Posting)) == 2
+    client.cookies.clear()
+    _login(client, "other@example.org")
+    page = client.get("/dashboard").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post(f"{base}/settle", data={"csrf_token": csrf}).status_code == 403

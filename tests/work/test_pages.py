@@ -225,7 +225,8 @@ def test_earnings_show_the_piece_rate_value_per_project_and_per_day(client, api,
     _login(client, "m@example.org")
     page = client.get("/earnings")
     assert page.status_code == 200
-    totals = page.text[page.text.index('id="totals"'):page.text.index("</table>")]
+    start = page.text.index('id="totals"')
+    totals = page.text[start:page.text.index("</table>", start)]
     assert "<td>Colour check</td><td>2</td><td>1 min</td>\n        <td>0.14 USD</td>" in totals
     assert "<td>8.40 USD</td>" in totals  # 14 cents per minute of active time
     assert "<td>—</td>" in totals  # no rate from under a minute of measured time
@@ -235,9 +236,163 @@ def test_earnings_show_the_piece_rate_value_per_project_and_per_day(client, api,
     days = page.text[page.text.index('id="days"'):]
     today = clock.now().date().isoformat()
     assert days.count(f'<time datetime="{today}">') == 2
-    assert "Earnings appear once settlement lands" in page.text
-    assert "Payouts appear once settlement lands" in page.text
+    assert "once settlement lands" not in page.text
+    assert 'id="no-payouts"' in page.text
+    statements = page.text[page.text.index('id="statements"'):]
+    assert f'<tr id="statement-{usd["id"]}"><td>Colour check</td><td>2</td><td>0</td>' in statements
+    assert '<td class="floor">15.00 USD per hour</td>' in statements
+    from datacoop.pay.statements import EarningsStatement
+
+    if "payable_balance" in EarningsStatement.__dataclass_fields__:  # payouts in the statement
+        assert 'id="owed-USD"' in page.text and 'id="owed-JPY"' in page.text
     client.cookies.clear()
     _login(client, "o@example.org")
     other = client.get("/earnings").text
     assert "No accepted work yet" in other and "<svg" not in other
+
+
+def _reject(client, req, sid: int, reason="wrong_answer", evidence="the sky is blue") -> int:
+    r = client.post(
+        f"/api/v1/submissions/{sid}/rejection",
+        headers=req,
+        json={"reason": reason, "evidence": evidence},
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_my_work_shows_rejections_and_takes_an_appeal_within_the_window(client, api, clock):
+    from datacoop.pay.models import Rejection, RejectionState
+
+    req = api.user("requester")
+    project = api.project(req, overlap=1)
+    api.items(req, project["id"], "text\na\nb\nc\n")
+    me = api.user("member", email="m@example.org")
+    kept, rejected, late = (_submit(client, me, project["id"])["id"] for _ in range(3))
+    rid = _reject(client, req, rejected, evidence="answered <red> for the sky")
+    late_rid = _reject(client, req, late, reason="gibberish", evidence="random keys")
+    _login(client, "m@example.org")
+    page = client.get("/work").text
+    assert f'<tr id="submission-{kept}">' in page
+    row = page[page.index(f'id="rejection-{rid}"'):page.index(f'id="rejection-{late_rid}"')]
+    assert '<strong class="state">rejected</strong>' in row
+    assert "<code>wrong_answer</code>" in row
+    assert "answered &lt;red&gt; for the sky" in row  # escaped
+    assert f'action="/work/rejections/{rid}/appeal"' in row
+    csrf = _csrf(page)
+    r = client.post(f"/work/rejections/{rid}/appeal", data={"statement": " ", "csrf_token": csrf})
+    assert r.status_code == 422
+    assert f'id="appeal-{rid}-error">Your appeal must not be empty' in r.text
+    r = client.post(
+        f"/work/rejections/{rid}/appeal", data={"statement": "it was red", "csrf_token": "x"}
+    )
+    assert r.status_code == 403
+    r = client.post(
+        f"/work/rejections/{rid}/appeal",
+        data={"statement": "the item showed a red sky", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/work?after=0#rejection-{rid}"
+    page = client.get("/work").text
+    row = page[page.index(f'id="rejection-{rid}"'):page.index(f'id="rejection-{late_rid}"')]
+    assert '<strong class="state">appealed</strong>' in row
+    assert "the item showed a red sky" in row and "<form" not in row
+    clock.advance(15 * 86_400)  # the window (14 days) has closed for the other one
+    client.cookies.clear()
+    _login(client, "m@example.org")  # the session did not last 15 days
+    page = client.get("/work").text
+    csrf = _csrf(page)
+    late_row = page[page.index(f'id="rejection-{late_rid}"'):]
+    late_row = late_row[: late_row.index("</td>")]
+    assert "The appeal window closed on" in late_row and "<form" not in late_row
+    r = client.post(
+        f"/work/rejections/{late_rid}/appeal", data={"statement": "late", "csrf_token": csrf}
+    )
+    assert r.status_code == 409 and "the appeal window has closed" in r.text
+    with client.app.state.ctx.sessions() as s:
+        states = {r.id: r.state for r in s.query(Rejection)}
+    assert states == {rid: RejectionState.appealed, late_rid: RejectionState.open}
+
+
+def test_the_dashboard_shows_requester_review_aggregates_suppressed_under_three(client, api):
+    from datacoop.members.models import Member
+
+    req = api.user("requester", email="r@example.org")
+    project = api.project(req, title="Reviewed", overlap=3)
+    api.items(req, project["id"], "text\nsky\n")
+    with client.app.state.ctx.sessions() as s:
+        rid = s.query(Member).filter_by(email="r@example.org").one().id
+    workers = [api.user("member", email=f"w{i}@example.org") for i in range(3)]
+    for n, w in enumerate(workers):
+        _submit(client, w, project["id"])
+        r = client.put(
+            f"/api/v1/requesters/{rid}/review",
+            headers=w,
+            json={"communicativity": 4, "generosity": 3 + n % 2, "fairness": 5, "promptness": 2},
+        )
+        assert r.status_code == 200, r.text
+        _login(client, f"w{n}@example.org")
+        page = client.get("/dashboard").text
+        card = page[page.index(f'id="project-{project["id"]}"'):]
+        card = card[: card.index("</li>")]
+        client.cookies.clear()
+        if n < 2:
+            assert f'<dd class="reviews">{n + 1} review' in card
+            assert '<dd class="rating-fairness">fewer than 3 — hidden</dd>' in card
+            assert "5.00 of 5" not in card
+    assert '<dd class="reviews">3 reviews</dd>' in card
+    assert '<dd class="rating-fairness">5.00 of 5</dd>' in card
+    assert '<dd class="rating-generosity">3.33 of 5</dd>' in card  # (3 + 4 + 3) / 3
+
+
+def test_a_member_reviews_a_requester_they_worked_for_from_the_dashboard(client, api):
+    from datacoop.pay.models import RequesterReview
+
+    req = api.user("requester", email="r@example.org")
+    project = api.project(req, title="Reviewed", overlap=2)
+    api.items(req, project["id"], "text\nsky\n")
+    me = api.user("member", email="m@example.org")
+    api.user("member", email="o@example.org")
+    _submit(client, me, project["id"])
+    _login(client, "o@example.org")
+    assert "review-form" not in client.get("/dashboard").text  # never worked for them
+    client.cookies.clear()
+    _login(client, "m@example.org")
+    page = client.get("/dashboard").text
+    action = re.search(r'action="(/requesters/\d+/review)"', page).group(1)
+    ratings = {"communicativity": "4", "generosity": "2", "fairness": "5", "promptness": "3"}
+    r = client.post(action, data=ratings | {"csrf_token": "bad"})
+    assert r.status_code == 403
+    r = client.post(action, data=ratings | {"csrf_token": _csrf(page)}, follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "Your review was saved." in page and "Edit your review" in page
+    assert '<option value="2" selected>2</option>' in page
+    with client.app.state.ctx.sessions() as s:
+        (stored,) = s.query(RequesterReview).all()
+        assert (stored.communicativity, stored.generosity, stored.fairness, stored.promptness) == (
+            4, 2, 5, 3,
+        )  # fmt: skip
+
+
+def test_one_submission_shows_its_rejection_and_only_its_member_may_appeal(client, api):
+    req = api.user("requester")
+    project = api.project(req, overlap=1)
+    api.items(req, project["id"], "text\nsky\n")
+    me = api.user("member", email="m@example.org")
+    api.user("steward", email="s@example.org")
+    sid = _submit(client, me, project["id"])["id"]
+    rid = _reject(client, req, sid, reason="gibberish", evidence="keyboard mash")
+    _login(client, "m@example.org")
+    page = client.get(f"/work/submissions/{sid}").text
+    assert '<strong class="state">rejected</strong>' in page and "keyboard mash" in page
+    assert f'action="/work/rejections/{rid}/appeal"' in page
+    client.cookies.clear()
+    _login(client, "s@example.org")
+    page = client.get(f"/work/submissions/{sid}").text
+    assert "keyboard mash" in page and "<textarea" not in page
+    assert "The member may appeal until" in page

@@ -7,7 +7,7 @@ import json
 import secrets
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 import yaml
@@ -63,7 +63,7 @@ def main_options(
     state.settings = Settings(**overrides)
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[red]error:[/red] {message}", highlight=False)
     raise typer.Exit(code)
 
@@ -737,6 +737,17 @@ def pay_statement(
                     "effective hourly: "
                     + ("n/a" if hourly is None else f"{Money(hourly, c)}")
                     + f" (floor {Money(e.floor_hourly, c)})",
+                    f"withheld:         {Money(e.withheld, c)}",
+                    "payouts (all projects):",
+                    f"  paid out:       {Money(e.paid_out, c)}",
+                    f"  on its way:     {Money(e.payout_open, c)}",
+                    f"  owed now:       {Money(e.payable_balance, c)}",
+                ]
+                lines += [
+                    f"  batch {p.batch_id}: {Money(p.amount, c)} {p.state}, made "
+                    f"{p.created_at:%Y-%m-%d}"
+                    + ("" if p.paid_at is None else f", paid {p.paid_at:%Y-%m-%d}")
+                    for p in e.payouts
                 ]
             else:
                 s = statements.cost(session, SystemClock(), owner, project)
@@ -745,9 +756,13 @@ def pay_statement(
                     f"cost of project {project_id} ({s.state})",
                     f"deposited:        {Money(s.deposited, c)}",
                     f"piece pay:        {Money(s.piece_pay, c)} for {s.items_paid} items",
-                    f"top-ups:          {Money(s.top_ups, c)}",
+                    f"top-ups:          {Money(s.top_ups, c)} (rate rise "
+                    f"{Money(s.rate_rises, c)}, floor {Money(s.floor_top_ups, c)})",
+                    f"piece rate:       {Money(s.piece_rate, c)} (set {Money(s.pay_per_item, c)})",
+                    f"withheld:         {Money(s.withheld, c)} (back in escrow)",
                     f"fees:             {Money(s.fees, c)} ({s.fee_bps / 100:g}%)",
                     f"escrow:           {Money(s.escrow, c)}",
+                    f"owed by you:      {Money(s.owed_by_requester, c)}",
                     f"members paid:     {s.members_paid}",
                     "effective hourly: " + ("n/a" if hourly is None else f"{Money(hourly, c)}"),
                 ]

@@ -2,7 +2,7 @@
 
 Each handler: who is asking (or back to log in), check the form's CSRF token, call one
 service, then redirect (post/redirect/get) or re-render the form with the input kept and
-each error next to its field. Payout methods arrive with pay (issue 7).
+each error next to its field. The payout method form calls ``payouts.services``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from datacoop.errors import DatacoopError, PermissionDenied, ValidationFailed
 from datacoop.members import services
 from datacoop.members.models import Member, Role
+from datacoop.payouts import rules as payout_rules
+from datacoop.payouts import services as payouts
 from datacoop.web.deps import DB, SESSION_COOKIE, Ctx
 from datacoop.web.pages import form_token_ok, home_for, new_form_token, start_session
 from datacoop.web.rendering import (
@@ -35,7 +37,16 @@ DONE = {
     "profile": "Your name was saved.",
     "password": "Your password was changed. Other browsers were logged out.",
     "revoked": "The token was revoked. Programs using it can no longer sign in.",
+    "payout": "Your payout method was saved.",
 }
+# The payout form's fields per method kind: form name -> the service's field name. Each kind
+# has its own "account holder" box, so every control keeps a unique id.
+PAYOUT_FIELDS = {
+    "sepa": {"sepa_holder": "account_holder", "iban": "iban", "bic": "bic"},
+    "mobile_money": {"provider": "provider", "phone": "phone", "mm_holder": "account_holder"},
+    "other": {"instructions": "instructions", "other_holder": "account_holder"},
+}
+PAYOUT_FORM = {"kind": "sepa"} | {n: "" for fields in PAYOUT_FIELDS.values() for n in fields}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,9 +132,18 @@ def _settings(
         "errors": {},
         "form": {"display_name": member.display_name, "token_name": ""},
         "new_token": None,
+        "payout": _stored_payout(db, member),
+        "payout_form": PAYOUT_FORM,
     }
     context.update(extra)
     return render(request, "settings.html", status, **context)
+
+
+def _stored_payout(db: Session, member: Member) -> dict[str, Any] | None:
+    found = payouts.get_method(db, member)
+    if found is None:
+        return None
+    return {"kind": found.kind.value, "details": payout_rules.masked(found.kind, found.details)}
 
 
 def _denied(request: Request, ctx: Ctx, db: Session) -> Response:
@@ -230,3 +250,43 @@ def revoke_token(
     except DatacoopError as exc:
         return error_page(request, who, exc)
     return RedirectResponse("/settings?done=revoked", status_code=303)
+
+
+@router.post("/settings/payout", response_model=None)
+def save_payout(
+    request: Request,
+    ctx: Ctx,
+    db: DB,
+    kind: str = Form("", max_length=20),
+    sepa_holder: str = Form("", max_length=1000),
+    iban: str = Form("", max_length=1000),
+    bic: str = Form("", max_length=1000),
+    provider: str = Form("", max_length=1000),
+    phone: str = Form("", max_length=1000),
+    mm_holder: str = Form("", max_length=1000),
+    instructions: str = Form("", max_length=2000),
+    other_holder: str = Form("", max_length=1000),
+    csrf_token: str = Form("", max_length=200),
+) -> Response:
+    """Set the member's payout method; each error goes under the field it names."""
+    who = form_member(request, ctx, db, csrf_token)
+    if who is None:
+        return _denied(request, ctx, db)
+    member, csrf = who
+    sent = {
+        "kind": kind, "sepa_holder": sepa_holder, "iban": iban, "bic": bic,
+        "provider": provider, "phone": phone, "mm_holder": mm_holder,
+        "instructions": instructions, "other_holder": other_holder,
+    }  # fmt: skip
+    fields = PAYOUT_FIELDS.get(kind)
+    if fields is None:
+        errors = {"kind": "choose SEPA, mobile money or other"}
+        return _settings(request, db, member, csrf, 422, errors=errors, payout_form=sent)
+    raw = {service: sent[name] for name, service in fields.items()}
+    try:
+        payouts.set_method(db, ctx.clock, member, kind, raw)
+    except ValidationFailed as exc:
+        back = {service: name for name, service in fields.items()}
+        errors = {back.get(f, f): m for f, m in field_errors(exc).items()}
+        return _settings(request, db, member, csrf, 422, errors=errors, payout_form=sent)
+    return RedirectResponse("/settings?done=payout#payout-h", status_code=303)

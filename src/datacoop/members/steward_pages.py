@@ -1,4 +1,4 @@
-"""The stewards' pages: members and their roles, and the appeals queue.
+"""The stewards' pages: members and their roles, and the appeals queue (``pay.appeals``).
 
 A steward runs the instance: they can change a member's role, but not their pay, their
 votes or the log. Every change is a CSRF-protected form post.
@@ -7,18 +7,24 @@ votes or the log. Every change is a CSRF-protected form post.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from datacoop.errors import DatacoopError
 from datacoop.members import rules
 from datacoop.members import services as members
 from datacoop.members.models import Member, Role
+from datacoop.pay import appeals
+from datacoop.pay.models import RejectionReason
+from datacoop.projects import services as projects
 from datacoop.web.deps import DB, Ctx
 from datacoop.web.errors import status_for
-from datacoop.web.rendering import error_page, page_member, render, to_login
+from datacoop.web.rendering import error_page, field_errors, page_member, render, to_login
+from datacoop.work.models import Submission
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
@@ -102,11 +108,80 @@ def change_role(
     )
 
 
+def _appeals(
+    request: Request,
+    ctx: Ctx,
+    db: Session,
+    who: tuple[Member, str],
+    status: int = 200,
+    error: dict[str, Any] | None = None,
+) -> Response:
+    member, csrf = who
+    rows = appeals.queue(db, member)
+    now = ctx.clock.now()
+    subs = {
+        s.id: s
+        for s in db.scalars(
+            select(Submission).where(Submission.id.in_([r.submission_id for r in rows]))
+        )
+    }
+    return render(
+        request,
+        "steward_appeals.html",
+        status,
+        member=member,
+        csrf_token=csrf,
+        rows=[
+            {
+                "r": r,
+                "submission": subs.get(r.submission_id),
+                "project": projects.get_project(db, r.project_id),
+                # Fraud is confirmed only on a suspected_fraud rejection, after the window.
+                "fraud_allowed": r.reason is RejectionReason.suspected_fraud
+                and now > r.appeal_deadline,
+            }
+            for r in rows
+        ],
+        decided=request.query_params.get("decided"),
+        error=error,
+    )
+
+
 @router.get("/steward/appeals", response_model=None)
-def appeals(request: Request, ctx: Ctx, db: DB) -> Response:
-    """A placeholder: rejections and appeals arrive with issue 7 (pay)."""
+def appeals_queue(request: Request, ctx: Ctx, db: DB) -> Response:
+    """Appeals waiting for a steward, oldest first, each with the rejection's reason and
+    evidence and the member's statement."""
     found = _steward(request, ctx, db)
     if isinstance(found, Response):
         return found
-    member, csrf = found
-    return render(request, "steward_appeals.html", member=member, csrf_token=csrf)
+    return _appeals(request, ctx, db, found)
+
+
+@router.post("/steward/appeals/{rejection_id}/decision", response_model=None)
+def decide(
+    rejection_id: int,
+    request: Request,
+    ctx: Ctx,
+    db: DB,
+    outcome: str = Form("", max_length=30),
+    note: str = Form("", max_length=10_000),
+    csrf_token: str = Form("", max_length=200),
+) -> Response:
+    found = _steward(request, ctx, db)
+    if isinstance(found, Response):
+        return found
+    if not (csrf_token and secrets.compare_digest(csrf_token, found[1])):
+        error = {"id": rejection_id, "field": "note", "message": "Your form expired. Try again."}
+        return _appeals(request, ctx, db, found, 403, error)
+    try:
+        appeals.decide(db, ctx.clock, found[0], rejection_id, outcome=outcome, note=note)
+    except DatacoopError as exc:
+        field, message = next(iter(field_errors(exc).items()))
+        named = field in ("outcome", "note")
+        error = {
+            "id": rejection_id,
+            "field": field if named else "note",
+            "message": f"{field.capitalize()} {message}" if named else message,
+        }
+        return _appeals(request, ctx, db, found, status_for(exc), error)
+    return RedirectResponse(f"/steward/appeals?decided={rejection_id}", status_code=303)

@@ -6,7 +6,8 @@ after the appeal window has closed, confirms that a submission rejected as
 ``suspected_fraud`` was fraud. Its piece pay is then withheld: never paid if it was not yet,
 or taken back by a ``withhold`` posting (member payable → project escrow) if it was. Every
 decision is logged (``rejection:decided``). Unreviewed work is approved automatically after
-the policy's ``auto_approve_days`` and can no longer be rejected.
+the policy's ``auto_approve_days`` and can no longer be rejected; the requester may approve
+it earlier (``approve``).
 """
 
 from __future__ import annotations
@@ -97,8 +98,9 @@ def reject(
         raise Conflict("this submission is already rejected", code="already_rejected")
     policy = pay.current_policy(session)
     now = clock.now()
-    approved = session.scalar(select(exists().where(Approval.submission_id == sub.id)))
-    if approved or now >= sub.created_at + timedelta(days=policy.auto_approve_days):
+    if session.scalar(select(exists().where(Approval.submission_id == sub.id))):
+        raise Conflict("this submission is already approved", code="auto_approved")
+    if now >= sub.created_at + timedelta(days=policy.auto_approve_days):
         raise Conflict(
             f"submissions are approved {policy.auto_approve_days} days after they are made",
             code="auto_approved",
@@ -122,6 +124,34 @@ def reject(
     except IntegrityError:
         raise Conflict("this submission is already rejected", code="already_rejected") from None
     return rejection
+
+
+def approve(session: Session, clock: Clock, requester: Member, submission_id: int) -> Approval:
+    """The project's requester approves one submission before ``auto_approve_days``: it can
+    no longer be rejected. Approving again returns the same approval; an already rejected
+    submission is ``409 already_rejected`` (its appeal decides it). Moves no money: piece
+    pay comes with the next settlement, as for any accepted work."""
+    sub = session.get(Submission, submission_id)
+    if sub is None:
+        raise NotFound(f"no submission with id {submission_id}")
+    project = session.get(Project, sub.project_id)
+    assert project is not None
+    if project.owner_id != requester.id:
+        raise PermissionDenied("only the project's requester can approve its submissions")
+    found = session.get(Approval, sub.id)
+    if found is not None:
+        return found
+    if session.scalar(select(exists().where(Rejection.submission_id == sub.id))):
+        raise Conflict("this submission is already rejected", code="already_rejected")
+    approval = Approval(submission_id=sub.id, project_id=sub.project_id, approved_at=clock.now())
+    try:
+        with session.begin_nested():  # a concurrent approval (or auto-approval) of it
+            session.add(approval)
+    except IntegrityError:
+        found = session.get(Approval, sub.id)
+        assert found is not None
+        return found
+    return approval
 
 
 def auto_approve(session: Session, clock: Clock, project_id: int | None = None) -> int:

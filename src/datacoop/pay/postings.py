@@ -8,7 +8,8 @@ the same transaction (``pay:posted``), with amounts and pseudonymous account lab
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -90,11 +91,13 @@ def post(
     *,
     project_id: int | None = None,
     key: str | None = None,
+    labels: Mapping[int, str] | None = None,
 ) -> Posting:
     """Record one balanced posting and its log entry; refuse anything unbalanced.
 
     Zero lines are dropped. Lines must share one currency and sum to zero; a reused ``key``
-    is a ``Conflict`` (the money already moved).
+    is a ``Conflict`` (the money already moved). ``labels`` names accounts (by account id)
+    in the log entry instead of ``_label``: payouts pass their salted member labels.
     """
     kept = [line for line in lines if line.amount != 0]
     if not kept:
@@ -135,7 +138,14 @@ def post(
         posting_kind=kind,
         project=project_id,
         currency=currency,
-        lines=[[_label(session, clock, line.account, project_id), line.amount] for line in kept],
+        lines=[
+            [
+                (labels or {}).get(line.account.id)
+                or _label(session, clock, line.account, project_id),
+                line.amount,
+            ]
+            for line in kept
+        ],
     )
     assert appended == posting.log_index
     session.flush()
@@ -144,7 +154,11 @@ def post(
 
 def _label(session: Session, clock: Clock, acct: Account, project_id: int | None) -> str:
     """A pseudonymous name for the log: per-project contributor ids for members (so the
-    public log cannot link one member's pay across projects), pseudonyms for requesters."""
+    public log cannot link one member's pay across projects), pseudonyms for requesters.
+
+    A member's payable account outside any project is never named by their pseudonym:
+    payouts pass a salted label the member can verify (``payouts.rules.payout_label``);
+    any other such posting gets a random, unlinkable one."""
     if acct.kind is AccountKind.escrow:
         return f"escrow:project:{acct.project_id}"
     if acct.kind is AccountKind.payable:
@@ -152,9 +166,7 @@ def _label(session: Session, clock: Clock, acct: Account, project_id: int | None
         if project_id is not None:
             who = contributor_for(session, clock, project_id, acct.member_id).contributor_id
             return f"payable:{who}"
-        member = session.get(Member, acct.member_id)
-        assert member is not None
-        return f"payable:{member.pseudonym}"
+        return f"payable:{secrets.token_hex(32)}"
     if acct.kind is AccountKind.funding:
         member = session.get(Member, acct.member_id)
         assert member is not None

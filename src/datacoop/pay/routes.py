@@ -14,6 +14,7 @@ from datacoop.pay.models import PayPolicy, Rejection
 from datacoop.pay.money import Money
 from datacoop.pay.schemas import (
     AppealIn,
+    ApprovalOut,
     CostOut,
     DecisionIn,
     EarningsOut,
@@ -30,6 +31,7 @@ from datacoop.pay.schemas import (
     RequesterReviewsOut,
     ReviewIn,
     SettlementOut,
+    StatementPayoutOut,
 )
 from datacoop.web.deps import DB, Ctx, CurrentMember
 
@@ -174,6 +176,12 @@ def cost_statement(project_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> 
         items_paid=s.items_paid,
         active_seconds=s.active_ms // 1000,
         effective_hourly=MoneyOut.of(s.effective_hourly, c),
+        withheld=_m(s.withheld, c),
+        rate_rises=_m(s.rate_rises, c),
+        floor_top_ups=_m(s.floor_top_ups, c),
+        pay_per_item=_m(s.pay_per_item, c),
+        piece_rate=_m(s.piece_rate, c),
+        owed_by_requester=_m(s.owed_by_requester, c),
     )
 
 
@@ -193,6 +201,20 @@ def earnings_statement(project_id: int, member: CurrentMember, ctx: Ctx, db: DB)
         total_paid=_m(s.total_paid, c),
         effective_hourly=MoneyOut.of(s.effective_hourly, c),
         floor_hourly=_m(s.floor_hourly, c),
+        withheld=_m(s.withheld, c),
+        payable_balance=_m(s.payable_balance, c),
+        paid_out=_m(s.paid_out, c),
+        payout_open=_m(s.payout_open, c),
+        payouts=[
+            StatementPayoutOut(
+                batch_id=p.batch_id,
+                state=p.state,
+                amount=_m(p.amount, c),
+                created_at=p.created_at,
+                paid_at=p.paid_at,
+            )
+            for p in s.payouts
+        ],
     )
 
 
@@ -228,6 +250,16 @@ def reject(
         db, ctx.clock, member, submission_id, reason=body.reason, evidence=body.evidence
     )
     return rejection_out(db, ctx.clock, r)
+
+
+@router.post("/submissions/{submission_id}/approval", response_model=ApprovalOut)
+def approve(submission_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> ApprovalOut:
+    """Approve a submission before auto-approval (its project's requester): no longer
+    rejectable. Approving again returns the same approval."""
+    a = appeals.approve(db, ctx.clock, member, submission_id)
+    return ApprovalOut(
+        submission_id=a.submission_id, project_id=a.project_id, approved_at=a.approved_at
+    )
 
 
 @router.get("/projects/{project_id}/rejections", response_model=list[RejectionOut])

@@ -91,16 +91,31 @@ class SettlementOut(BaseModel):
     state: str
 
 
+class StatementPayoutOut(BaseModel):
+    batch_id: int
+    state: str = Field(description="open (on its way) or paid (the bank executed it)")
+    amount: MoneyOut
+    created_at: datetime
+    paid_at: datetime | None
+
+
 class EarningsOut(BaseModel):
     project_id: int
     items_submitted: int
     items_paid: int
     active_seconds: int
-    piece_pay: MoneyOut
+    piece_pay: MoneyOut = Field(description="Net of withheld piece pay.")
     top_ups: MoneyOut
     total_paid: MoneyOut
     effective_hourly: MoneyOut | None = Field(description="None before any measured time.")
     floor_hourly: MoneyOut
+    withheld: MoneyOut = Field(description="Piece pay taken back in this project (fraud).")
+    payable_balance: MoneyOut = Field(
+        description="Owed to you now across projects, not yet in a batch; may be below zero."
+    )
+    paid_out: MoneyOut = Field(description="Across projects: batches the bank executed.")
+    payout_open: MoneyOut = Field(description="Across projects: batches on their way.")
+    payouts: list[StatementPayoutOut] = Field(description="Your payouts, oldest first.")
 
 
 class CostOut(BaseModel):
@@ -116,6 +131,12 @@ class CostOut(BaseModel):
     items_paid: int
     active_seconds: int
     effective_hourly: MoneyOut | None
+    withheld: MoneyOut = Field(description="Piece pay taken back from members, into escrow.")
+    rate_rises: MoneyOut = Field(description="The part of top_ups paying the risen piece rate.")
+    floor_top_ups: MoneyOut = Field(description="The rest: measured time up to the floor.")
+    pay_per_item: MoneyOut
+    piece_rate: MoneyOut = Field(description="The piece rate now (risen or not).")
+    owed_by_requester: MoneyOut = Field(description="What the escrow is below zero.")
 
 
 # -- rejections and appeals ------------------------------------------------------------------
@@ -138,6 +159,12 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: str = Field(description="upheld, overturned or fraud_confirmed")
     note: str = Field(description="The steward's reasons; required.")
+
+
+class ApprovalOut(BaseModel):
+    submission_id: int
+    project_id: int
+    approved_at: datetime
 
 
 class RejectionOut(BaseModel):

@@ -75,3 +75,6 @@ class PayoutLine(Base):
     method: Mapped[PayoutKind] = mapped_column(Enum(PayoutKind, native_enum=False, length=20))
     details: Mapped[dict[str, Any]] = mapped_column(JSONType)
     posting_id: Mapped[int] = mapped_column(ForeignKey("pay_postings.id"))
+    # The 16-byte salt (hex) of the line's log label ``rules.payout_label``: shown to the
+    # member only, so they can recompute their label; NULL for lines made before 0009.
+    label_salt: Mapped[str | None] = mapped_column(String(32))

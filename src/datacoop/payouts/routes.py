@@ -75,7 +75,7 @@ def set_method(body: MethodIn, member: CurrentMember, ctx: Ctx, db: DB) -> Metho
 
 @router.get("/payouts/me", response_model=list[MyPayoutOut])
 def my_payouts(member: CurrentMember, db: DB) -> list[MyPayoutOut]:
-    """Your payouts, newest first."""
+    """Your payouts, newest first, each with its log entry and the salt of its label."""
     return [
         MyPayoutOut(
             batch_id=b.id,
@@ -84,6 +84,9 @@ def my_payouts(member: CurrentMember, db: DB) -> list[MyPayoutOut]:
             amount=_m(line.amount, line.currency),
             created_at=b.created_at,
             paid_at=b.paid_at,
+            log_index=services.posting_log_index(db, line),
+            log_label=services.log_label(line, member),
+            label_salt=line.label_salt,
         )
         for line, b in services.payouts_of(db, member)
     ]

@@ -1,8 +1,10 @@
 """Pure decisions about payouts: is a payout method valid, who may run batches, which
-payable balances a batch takes, which lines go to the SEPA file."""
+payable balances a batch takes, which lines go to the SEPA file, how a payout is named in
+the public log."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
+from datacoop.algorithms.ledger import canonical_json
 from datacoop.errors import PermissionDenied, ValidationFailed
 from datacoop.members.models import Member, Role
 from datacoop.payouts.models import PayoutKind
@@ -150,3 +153,23 @@ def sepa_eligible(currency: str, method: PayoutKind) -> bool:
     """A line goes into the SEPA credit transfer file when it is a SEPA method paid in EUR;
     everything else is a CSV row only."""
     return currency == "EUR" and method is PayoutKind.sepa
+
+
+def payout_label(salt: bytes, batch_id: int, pseudonym: str) -> str:
+    """The name of a member's payable account in the log entry of one payout line:
+
+    ``payable:`` + hex(SHA-256(salt || canonical_json({"v": 1, "batch": batch_id,
+    "member": pseudonym})))
+
+    A payout has no project, so the per-project contributor id cannot name the member; their
+    global pseudonym would let anyone reading the log link all their payouts. The 16-byte
+    ``salt`` is random per line, stored with it and shown only to the member, so labels of
+    different batches are unlinkable to everyone else, while the member (or anyone they
+    give the salt to) can recompute theirs. It is a salted commitment, like
+    ``answer_sha256`` in ``submission:accepted``.
+
+    >>> payout_label(bytes(16), 3, "calm-otter-42")
+    'payable:16ba015adab871f61a29ac395bd22b03185b24ca6cfc1233865c32386036dddc'
+    """
+    body = canonical_json({"v": 1, "batch": batch_id, "member": pseudonym})
+    return "payable:" + hashlib.sha256(salt + body).hexdigest()

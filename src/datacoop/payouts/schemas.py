@@ -72,3 +72,11 @@ class MyPayoutOut(BaseModel):
     amount: MoneyOut
     created_at: datetime
     paid_at: datetime | None
+    log_index: int = Field(description="The index of the payout's pay:posted log entry.")
+    log_label: str | None = Field(
+        description="How that entry names you: payable:SHA-256(salt || canonical_json("
+        '{"v": 1, "batch": batch_id, "member": your pseudonym})).'
+    )
+    label_salt: str | None = Field(
+        description="The 16-byte salt, hex: yours only; with it anyone can check the label."
+    )

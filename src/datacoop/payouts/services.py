@@ -8,6 +8,7 @@ through ``pay.postings.post`` and so into the log. Services flush, never commit.
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from datacoop.clock import Clock
 from datacoop.errors import Conflict, NotFound, ValidationFailed
 from datacoop.members.models import Member
 from datacoop.pay import postings
-from datacoop.pay.models import Account, AccountKind, PostingLine
+from datacoop.pay.models import Account, AccountKind, Posting, PostingLine
 from datacoop.pay.money import check_currency
 from datacoop.payouts import rules
 from datacoop.payouts.models import BatchState, PayoutBatch, PayoutLine, PayoutMethod
@@ -144,17 +145,26 @@ def _fill(session: Session, clock: Clock, batch: PayoutBatch, minimum: int) -> N
             select(PayoutMethod).where(PayoutMethod.member_id.in_(list(balances)))
         )
     }
+    pseudonyms = {
+        int(member_id): str(pseudonym)
+        for member_id, pseudonym in session.execute(
+            select(Member.id, Member.pseudonym).where(Member.id.in_(list(methods)))
+        )
+    }
     clearing = postings.account(session, clock, AccountKind.clearing, currency)
     for owed in rules.payable_lines(balances, set(methods), minimum):
         payable = postings.account(
             session, clock, AccountKind.payable, currency, member_id=owed.member_id
         )
+        salt = secrets.token_bytes(16)
+        label = rules.payout_label(salt, batch.id, pseudonyms[owed.member_id])
         posting = postings.post(
             session,
             clock,
             "payout",
             [postings.Line(payable, -owed.amount), postings.Line(clearing, owed.amount)],
             key=f"payout:{batch.id}:{owed.member_id}",
+            labels={payable.id: label},
         )
         method = methods[owed.member_id]
         session.add(
@@ -166,6 +176,7 @@ def _fill(session: Session, clock: Clock, batch: PayoutBatch, minimum: int) -> N
                 method=method.kind,
                 details=dict(method.details),
                 posting_id=posting.id,
+                label_salt=salt.hex(),
             )
         )
         batch.total += owed.amount
@@ -252,6 +263,20 @@ def lines_of(session: Session, batch: PayoutBatch) -> list[PayoutLine]:
             select(PayoutLine).where(PayoutLine.batch_id == batch.id).order_by(PayoutLine.id)
         )
     )
+
+
+def log_label(line: PayoutLine, member: Member) -> str | None:
+    """The name the log gives the member in this line's ``payout`` posting (None for a line
+    made before labels were salted: that entry names the member's pseudonym)."""
+    if line.label_salt is None:
+        return None
+    return rules.payout_label(bytes.fromhex(line.label_salt), line.batch_id, member.pseudonym)
+
+
+def posting_log_index(session: Session, line: PayoutLine) -> int:
+    posting = session.get(Posting, line.posting_id)
+    assert posting is not None
+    return posting.log_index
 
 
 def payouts_of(session: Session, member: Member) -> list[tuple[PayoutLine, PayoutBatch]]:

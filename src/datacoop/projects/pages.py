@@ -250,15 +250,6 @@ def cost_page(project_id: int, request: Request, ctx: Ctx, db: DB) -> Response:
     if isinstance(found, Response):
         return found
     member, csrf, project = found
-    from datacoop.pay import statements
+    from datacoop.pay import pages as pay_pages
 
-    statement = statements.cost(db, ctx.clock, member, project)
-    return render(
-        request,
-        "project_cost.html",
-        member=member,
-        csrf_token=csrf,
-        project=project,
-        statement=statement,
-        hourly=rules.implied_hourly(project.pay_per_item, project.estimated_seconds),
-    )
+    return pay_pages.cost_page(request, ctx, db, (member, csrf), project)

@@ -22,6 +22,7 @@ from datacoop.members import pages as member_pages
 from datacoop.members import steward_pages
 from datacoop.members.passwords import make_hasher
 from datacoop.members.routes import router as members_router
+from datacoop.pay import pages as pay_pages
 from datacoop.pay.routes import router as pay_router
 from datacoop.payouts.routes import router as payouts_router
 from datacoop.projects import pages as project_pages
@@ -99,6 +100,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(member_pages.router)
     app.include_router(work_pages.router)
+    app.include_router(pay_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")

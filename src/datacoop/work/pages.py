@@ -12,17 +12,29 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from datacoop.errors import DatacoopError
+from datacoop.errors import DatacoopError, NotFound, PermissionDenied, ValidationFailed
+from datacoop.members.models import Member
+from datacoop.pay import appeals, reviews, statements
+from datacoop.pay import services as pay
+from datacoop.payouts import services as payouts
 from datacoop.projects import rules as project_rules
 from datacoop.projects import services as projects
 from datacoop.projects.models import Project
 from datacoop.web.charts import bar_chart
 from datacoop.web.deps import DB, Ctx
 from datacoop.web.formatting import format_money
-from datacoop.web.rendering import error_page, page_member, render, to_login
+from datacoop.web.rendering import (
+    error_page,
+    field_errors,
+    form_member,
+    page_member,
+    render,
+    to_login,
+)
 from datacoop.work import history
 from datacoop.work import services as work
 
@@ -39,15 +51,26 @@ TASK_TYPE_NAMES = {
 }
 
 
-def offer(project: Project) -> dict[str, Any]:
-    """What a member sees before accepting work: pay, time, the hourly rate it implies."""
+def offer(project: Project, summary: reviews.RequesterSummary | None = None) -> dict[str, Any]:
+    """What a member sees before accepting work: pay, time, the hourly rate it implies, and
+    the requester's review aggregates (``pay.reviews``; None when the owner is no requester)."""
     return {
         "project": project,
         "task_type_name": TASK_TYPE_NAMES.get(project.task_type, project.task_type),
         "hourly": project_rules.implied_hourly(project.pay_per_item, project.estimated_seconds),
-        # Requester reviews arrive with issue 7; until then every requester has none.
-        "reviews": None,
+        "reviews": summary,
     }
+
+
+def _summaries(db: Session, ctx: Any, owners: set[int]) -> dict[int, reviews.RequesterSummary]:
+    """One review summary per requester on the page (computed once, not once per project)."""
+    found = {}
+    for owner in owners:
+        try:
+            found[owner] = reviews.summary(db, ctx.clock, owner)
+        except NotFound:  # a steward's project: no requester to review
+            continue
+    return found
 
 
 @router.get("/dashboard", response_model=None)
@@ -59,12 +82,19 @@ def dashboard(
         return to_login(request)
     member, csrf = who
     rows = projects.list_projects(db, member, mine=False, after=after, limit=PAGE_SIZE)
+    summaries = _summaries(db, ctx, {p.owner_id for p in rows})
+    worked = {t.project_id for t in history.totals_by_project(db, member)}
+    worked_for = {p.owner_id for p in history.projects_by_id(db, worked).values()}
+    own = {o: reviews.own_review(db, member, o) for o in worked_for if o in summaries}
     return render(
         request,
         "dashboard.html",
         member=member,
         csrf_token=csrf,
-        offers=[offer(p) for p in rows],
+        offers=[offer(p, summaries.get(p.owner_id)) for p in rows],
+        dimensions=reviews.DIMENSIONS,
+        own_reviews=own,
+        reviewed=request.query_params.get("reviewed"),
         next_after=rows[-1].id if len(rows) == PAGE_SIZE else None,
         after=after,
     )
@@ -91,6 +121,34 @@ def work_page(project_id: int, request: Request, ctx: Ctx, db: DB) -> Response:
     )
 
 
+def _my_work(
+    request: Request,
+    ctx: Ctx,
+    db: Session,
+    who: tuple[Member, str],
+    after: int,
+    status: int = 200,
+    appeal_error: tuple[int, str] | None = None,
+) -> Response:
+    member, csrf = who
+    rows = work.list_submissions(db, member, after=after, limit=PAGE_SIZE)
+    return render(
+        request,
+        "my_work.html",
+        status,
+        member=member,
+        csrf_token=csrf,
+        submissions=rows,
+        projects=history.projects_by_id(db, {s.project_id for s in rows}),
+        rejections={r.submission_id: r for r in appeals.rejections_of(db, member)},
+        now=ctx.clock.now(),
+        can_appeal=True,
+        appeal_error=appeal_error,
+        next_after=rows[-1].id if len(rows) == PAGE_SIZE else None,
+        after=after,
+    )
+
+
 @router.get("/work", response_model=None)
 def my_work(
     request: Request, ctx: Ctx, db: DB, after: int = Query(0, ge=0, le=2**62)
@@ -98,18 +156,34 @@ def my_work(
     who = page_member(request, ctx, db)
     if who is None:
         return to_login(request)
-    member, csrf = who
-    rows = work.list_submissions(db, member, after=after, limit=PAGE_SIZE)
-    return render(
-        request,
-        "my_work.html",
-        member=member,
-        csrf_token=csrf,
-        submissions=rows,
-        projects=history.projects_by_id(db, {s.project_id for s in rows}),
-        next_after=rows[-1].id if len(rows) == PAGE_SIZE else None,
-        after=after,
-    )
+    return _my_work(request, ctx, db, who, after)
+
+
+@router.post("/work/rejections/{rejection_id}/appeal", response_model=None)
+def appeal(
+    rejection_id: int,
+    request: Request,
+    ctx: Ctx,
+    db: DB,
+    statement: str = Form("", max_length=10_000),
+    after: int = Form(0, ge=0, le=2**62),
+    csrf_token: str = Form("", max_length=200),
+) -> Response:
+    """The member appeals a rejection of their work, within the appeal window."""
+    who = form_member(request, ctx, db, csrf_token)
+    if who is None:
+        who = page_member(request, ctx, db)
+        if who is None:
+            return to_login(request, path="/work")
+        return error_page(request, who, PermissionDenied("this form expired; reload the page"))
+    try:
+        appeals.appeal(db, ctx.clock, who[0], rejection_id, statement=statement)
+    except ValidationFailed as exc:
+        message = next(iter(field_errors(exc).values()))
+        return _my_work(request, ctx, db, who, after, 422, (rejection_id, message))
+    except DatacoopError as exc:
+        return error_page(request, who, exc)
+    return RedirectResponse(f"/work?after={after}#rejection-{rejection_id}", status_code=303)
 
 
 @router.get("/work/submissions/{submission_id}", response_model=None)
@@ -122,12 +196,22 @@ def submission_page(submission_id: int, request: Request, ctx: Ctx, db: DB) -> R
         submission = work.get_submission(db, member, submission_id)
     except DatacoopError as exc:
         return error_page(request, who, exc)
+    owner = member if submission.member_id == member.id else db.get(Member, submission.member_id)
+    assert owner is not None
+    rejection = next(
+        (r for r in appeals.rejections_of(db, owner) if r.submission_id == submission.id), None
+    )
     return render(
         request,
         "submission.html",
         member=member,
         csrf_token=csrf,
         s=submission,
+        r=rejection,
+        now=ctx.clock.now(),
+        after=0,
+        appeal_error=None,
+        can_appeal=owner is member,
         project=projects.get_project(db, submission.project_id),
     )
 
@@ -138,10 +222,9 @@ def _money_in(currency: str, amount: int) -> str:
 
 @router.get("/earnings", response_model=None)
 def earnings(request: Request, ctx: Ctx, db: DB) -> Response:
-    """Piece-rate value of accepted work per project and per day (the last 30 UTC days).
-
-    Settled pay, floor top-ups, effective hourly pay against the floor and payouts come from
-    ``datacoop.pay`` once settlement lands; the page has labelled places for them."""
+    """Settled pay per project from the member's earnings statements (piece pay, floor
+    top-ups, effective hourly next to the floor), payouts, and the piece-rate value of
+    accepted work per project and per day (the last 30 UTC days) as a server-drawn chart."""
     who = page_member(request, ctx, db)
     if who is None:
         return to_login(request)
@@ -168,12 +251,20 @@ def earnings(request: Request, ctx: Ctx, db: DB) -> Response:
                 ),
             }
         )
+    totals = history.totals_by_project(db, member)
+    by_id = history.projects_by_id(db, {t.project_id for t in totals})
     return render(
         request,
         "earnings.html",
         member=member,
         csrf_token=csrf,
-        totals=history.totals_by_project(db, member),
+        statements=[
+            (t.title, statements.earnings(db, ctx.clock, member, by_id[t.project_id]))
+            for t in totals
+        ],
+        policy=pay.current_policy(db),
+        payouts=payouts.payouts_of(db, member),
+        totals=totals,
         days=[d for d in reversed(days)],
         charts=charts,
         window=EARNINGS_DAYS,

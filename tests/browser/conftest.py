@@ -17,7 +17,6 @@ Never run ``playwright install``: nothing is downloaded.
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import shutil
@@ -31,6 +30,7 @@ from typing import Any
 
 import httpx
 import pytest
+from api_helpers import Api
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -76,12 +76,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class ApiClient:
-    """The JSON API of a live server, to set up data: accounts, projects, items."""
+class ApiClient(Api):
+    """The JSON API of a live server, to set up data: accounts, projects, items (``project``
+    and ``items`` are the suite's ``Api`` helpers, here over HTTP)."""
 
     def __init__(self, base: str) -> None:
         self.http = httpx.Client(base_url=base + "/api/v1", timeout=30)
-        self._n = itertools.count(1)
+        super().__init__(self.http, prefix="")
 
     def user(
         self, role: str = "member", email: str | None = None, password: str = PASSWORD
@@ -91,7 +92,12 @@ class ApiClient:
         email = email or f"{role}{n}@example.org"
         r = self.http.post(
             "/auth/register",
-            json={"email": email, "password": password, "display_name": f"{role} {n}", "role": role},
+            json={
+                "email": email,
+                "password": password,
+                "display_name": f"{role} {n}",
+                "role": role,
+            },
         )
         assert r.status_code == 201, r.text
         return self.login(email, password)
@@ -100,32 +106,6 @@ class ApiClient:
         r = self.http.post("/auth/token", json={"email": email, "password": password})
         assert r.status_code == 201, r.text
         return {"Authorization": f"Bearer {r.json()['token']}"}
-
-    def project(self, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
-        spec: dict[str, Any] = {
-            "title": "Colours",
-            "instructions": "Pick the colour.",
-            "task_type": "single_choice",
-            "labels": ["red", "blue"],
-            "overlap": 2,
-            "pay_per_item": 5,
-            "estimated_seconds": 10,
-            "currency": "USD",
-        }
-        spec.update(overrides)
-        spec = {k: v for k, v in spec.items() if v is not None}  # None drops a default
-        r = self.http.post("/projects", json=spec, headers=headers)
-        assert r.status_code == 201, r.text
-        return dict(r.json())
-
-    def items(self, headers: dict[str, str], project_id: int, csv_text: str) -> dict[str, Any]:
-        r = self.http.post(
-            f"/projects/{project_id}/items",
-            content=csv_text.encode(),
-            headers={**headers, "content-type": "text/csv"},
-        )
-        assert r.status_code == 201, r.text
-        return dict(r.json())
 
     def close(self) -> None:
         self.http.close()
@@ -212,9 +192,7 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
-def _open_page(
-    browser: Any, request: pytest.FixtureRequest, **context_args: Any
-) -> Iterator[Any]:
+def _open_page(browser: Any, request: pytest.FixtureRequest, **context_args: Any) -> Iterator[Any]:
     context = browser.new_context(**context_args)
     context.set_default_timeout(10_000)
     page = context.new_page()

@@ -235,9 +235,9 @@ def export_project(
     def body() -> Iterator[str]:
         # The request's session closes before streaming starts; the export reads on its own.
         with ctx.sessions() as session:
-            yield from export.export_lines(
-                session, session.get(Project, project_key), format, aggregation=aggregation
-            )  # type: ignore[arg-type]
+            fresh = session.get(Project, project_key)
+            assert fresh is not None  # checked above; projects are never deleted
+            yield from export.export_lines(session, fresh, format, aggregation=aggregation)
 
     media = "text/csv" if format == "csv" else "application/x-ndjson"
     headers = {"Content-Disposition": f'attachment; filename="project-{project_key}.{format}"'}

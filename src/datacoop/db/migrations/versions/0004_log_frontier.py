@@ -42,6 +42,7 @@ def upgrade() -> None:
                     sa.text("SELECT hash FROM log_nodes WHERE level = :l AND idx = :i"),
                     {"l": level, "i": idx},
                 ).scalar()
+            assert row is not None, f"log node ({level}, {idx}) is missing"
             hashes.append(bytes(row))
         signed = bind.execute(sa.text("SELECT max(tree_size) FROM log_tree_heads")).scalar() or 0
         bind.execute(

@@ -16,7 +16,7 @@ from datacoop.clock import FixedClock
 from datacoop.errors import Conflict
 from datacoop.log.models import LogEntry
 from datacoop.members import services as members
-from datacoop.members.models import Role
+from datacoop.members.models import Member, Role
 from datacoop.members.passwords import make_hasher
 from datacoop.pay import appeals, postings, rules, settlement, statements
 from datacoop.pay import services as pay
@@ -107,6 +107,7 @@ def test_reject_appeal_overturn_keeps_pay_and_respects_roles(client, api, clock)
         "decided_at": None,
         "decision_note": None,
         "withheld": {"amount": 0, "currency": "USD", "display": "0.00 USD"},
+        "clawed_back": {"amount": 0, "currency": "USD", "display": "0.00 USD"},
     }
     assert client.post(url, headers=req, json=body).status_code == 409  # already rejected
     assert [x["id"] for x in client.get("/api/v1/rejections/mine", headers=worker).json()] == [rid]
@@ -425,7 +426,18 @@ def test_the_requester_may_approve_before_auto_approval(client, api, clock):
     r = client.post(url, headers=req)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body == {"submission_id": first, "project_id": pid, "approved_at": body["approved_at"]}
+    with client.app.state.ctx.sessions() as s:
+        approval = s.get(Approval, first)
+        approver = s.get(Member, approval.approved_by)
+        pseudonym = approver.pseudonym
+        assert approver.role is Role.requester
+    assert body == {
+        "submission_id": first,
+        "project_id": pid,
+        "approved_at": body["approved_at"],
+        "automatic": False,
+        "approved_by": pseudonym,
+    }
     assert client.post(url, headers=req).json() == body  # approving again: the same approval
     assert _count(client, Approval) == 1
     # Approved work can no longer be rejected; rejected work cannot be approved.
@@ -441,3 +453,8 @@ def test_the_requester_may_approve_before_auto_approval(client, api, clock):
     assert client.post(f"/api/v1/projects/{pid}/pay/settle", headers=req).status_code == 200
     assert _count(client, Approval) == 1
     assert _earned(client, worker, pid) == 50
+    third = _submit(client, clock, worker, pid)
+    clock.advance(8 * DAY)
+    assert client.post(f"/api/v1/projects/{pid}/pay/settle", headers=req).status_code == 200
+    with client.app.state.ctx.sessions() as s:  # auto-approved: by nobody
+        assert s.get(Approval, third).approved_by is None

@@ -141,6 +141,7 @@ def test_fund_launch_work_settle_and_statements(client, api, clock):
         "effective_hourly": _usd(1500),
         "floor_hourly": _usd(1500),
         "withheld": _usd(0),
+        "clawed_back": _usd(0),
         "payable_balance": _usd(50),
         "paid_out": _usd(0),
         "payout_open": _usd(0),
@@ -161,6 +162,7 @@ def test_fund_launch_work_settle_and_statements(client, api, clock):
         "active_seconds": 120,
         "effective_hourly": _usd(1500),
         "withheld": _usd(0),
+        "clawed_back": _usd(0),
         # 120 s on a 60 s estimate doubles the rate: 0.10 of the top-up is the rise, the
         # floor (0.50 for two minutes) asks for the rest.
         "rate_rises": _usd(10),
@@ -168,6 +170,7 @@ def test_fund_launch_work_settle_and_statements(client, api, clock):
         "pay_per_item": _usd(10),
         "piece_rate": _usd(20),
         "owed_by_requester": _usd(0),
+        "refunded": _usd(0),
     }
     # Double entry: every account together sums to zero.
     assert _scalar(client, select(func.sum(PostingLine.amount))) == 0

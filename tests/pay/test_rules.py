@@ -64,6 +64,7 @@ def _terms(**overrides):
         ({"fee_bps": -1}, "fee_bps"),
         ({"auto_approve_days": 0}, "auto_approve_days"),
         ({"fee_cap_bps": 10_001, "fee_bps": 0}, "fee_cap_bps"),
+        ({"payout_threshold": -1}, "payout_threshold"),
     ],
 )
 def test_the_policy_limits_hold(overrides, field):
@@ -74,3 +75,25 @@ def test_the_policy_limits_hold(overrides, field):
 
 def test_the_defaults_are_a_valid_policy():
     assert rules.check_policy(_terms()) == _terms()
+
+
+@given(
+    st.integers(0, 10**5),  # floor
+    st.integers(0, 10**8),  # honest active ms
+    st.integers(0, 10**6),  # kept piece pay
+    st.integers(0, 10**6),  # top-ups net of earlier clawbacks
+    st.integers(0, 10**6),  # honest pieces at the risen rate
+)
+def test_a_clawback_takes_only_top_ups_keeps_honest_pay_and_is_not_repaid(
+    floor, active_ms, kept, top_ups, at_rate
+):
+    paid = kept + top_ups
+    claw = rules.clawback(floor, active_ms, paid, top_ups, at_rate=at_rate, kept=kept)
+    assert 0 <= claw <= top_ups  # never piece pay, never negative
+    after = paid - claw
+    assert after >= rules.floor_pay(floor, active_ms) or claw == 0  # honest time at the floor
+    assert after >= min(paid, at_rate)
+    if claw:  # settling on the same figures tops up nothing: the clawed amount is not repaid
+        assert rules.top_up(floor, active_ms, after, at_rate=at_rate) == 0
+    # Taking back again on the new figures finds nothing more: idempotent in the figures.
+    assert rules.clawback(floor, active_ms, after, top_ups - claw, at_rate=at_rate, kept=kept) == 0

@@ -7,7 +7,7 @@ import json
 import secrets
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 import yaml
@@ -20,6 +20,9 @@ from datacoop.db.engine import create_db_engine, upgrade_to_head
 from datacoop.db.uow import UnitOfWork
 from datacoop.errors import DatacoopError
 from datacoop.settings import Settings
+
+if TYPE_CHECKING:
+    from datacoop.members.models import Member
 
 app = typer.Typer(
     help="datacoop: labeling work that is visible, fairly paid and co-owned.\n\n"
@@ -73,6 +76,15 @@ def _engine(migrate: bool = True) -> Any:
     if migrate:
         upgrade_to_head(engine)
     return engine
+
+
+def _project_owner(session: Any, project: Any) -> Member:
+    """The project's requester: the CLI acts on a project as its owner (an operator's tool)."""
+    from datacoop.members.models import Member as MemberModel
+
+    owner: Member | None = session.get(MemberModel, project.owner_id)
+    assert owner is not None  # a foreign key: every project has an owner
+    return owner
 
 
 def _progress() -> Progress:
@@ -227,9 +239,7 @@ def import_items(
             fmt = format or importing.detect_format(file.name, None, fh.read(512))
             fh.seek(0)
             project = services.get_project(session, project_id)
-            owner = session.get(
-                __import__("datacoop.members.models", fromlist=["Member"]).Member, project.owner_id
-            )
+            owner = _project_owner(session, project)
             record = services.import_items(
                 session,
                 SystemClock(),
@@ -260,7 +270,6 @@ def aggregate(
     The run records its method, parameters, seed and the log's size, so it can be re-run to
     the same result. Prints the run id last.
     """
-    from datacoop.members.models import Member
     from datacoop.projects import services as project_services
     from datacoop.quality import services as quality
 
@@ -272,7 +281,7 @@ def aggregate(
     try:
         with UnitOfWork(engine) as session:
             project = project_services.get_project(session, project_id)
-            owner = session.get(Member, project.owner_id)
+            owner = _project_owner(session, project)
             run = quality.run_aggregation(
                 session, SystemClock(), owner, project, method=method, params=parsed, seed=seed
             )
@@ -320,7 +329,6 @@ def value(
     used, so it can be re-run to the same values. Prints the distribution of values (not who
     got which) and the run id last.
     """
-    from datacoop.members.models import Member
     from datacoop.projects import services as project_services
     from datacoop.valuation import services as valuation
 
@@ -328,7 +336,7 @@ def value(
     try:
         with UnitOfWork(engine) as session:
             project = project_services.get_project(session, project_id)
-            owner = session.get(Member, project.owner_id)
+            owner = _project_owner(session, project)
             run = valuation.run_valuation(
                 session,
                 SystemClock(),
@@ -483,7 +491,6 @@ def _seal_demo(settings: Settings, project_id: int) -> dict[str, Any]:
     key_path = settings.resolved_signing_key_path()
     if not key_path.exists():
         create_signing_key(key_path)
-    from datacoop.members.models import Member
     from datacoop.projects.models import Project
     from datacoop.quality import services as quality
 
@@ -492,7 +499,7 @@ def _seal_demo(settings: Settings, project_id: int) -> dict[str, Any]:
         project = session.get(Project, project_id)
         assert project is not None
         run = quality.run_aggregation(
-            session, SystemClock(), session.get(Member, project.owner_id), project, method="ds"
+            session, SystemClock(), _project_owner(session, project), project, method="ds"
         )
         summary = {"run": run.id, **run.summary}
         log.seal(session, SystemClock(), file_signer(key_path))
@@ -566,11 +573,10 @@ def receipt_verify(
 
 
 def _project_and_owner(session: Any, project_id: int) -> tuple[Any, Any]:
-    from datacoop.members.models import Member
     from datacoop.pay import services as pay
 
     project = pay.get_project_for_pay(session, project_id)
-    return project, session.get(Member, project.owner_id)
+    return project, _project_owner(session, project)
 
 
 @pay_app.command("policy")
@@ -583,6 +589,11 @@ def pay_policy(
     appeal_days: int = typer.Option(
         None, "--appeal-days", help="How many days a member may appeal a rejection."
     ),
+    payout_threshold: str = typer.Option(
+        None,
+        "--payout-threshold",
+        help='The smallest balance a payout batch pays, e.g. "5.00" ("0" = no minimum).',
+    ),
 ) -> None:
     """Show the pay policy in force; with options, add a new version (as the steward)."""
     from datacoop.pay import services as pay
@@ -591,7 +602,8 @@ def pay_policy(
     try:
         with UnitOfWork(_engine()) as session:
             policy = pay.current_policy(session)
-            if any(v is not None for v in (floor, fee_bps, auto_approve_days, appeal_days)):
+            options = (floor, fee_bps, auto_approve_days, appeal_days, payout_threshold)
+            if any(v is not None for v in options):
                 policy = pay.set_policy(
                     session,
                     SystemClock(),
@@ -602,6 +614,11 @@ def pay_policy(
                     fee_bps=fee_bps,
                     auto_approve_days=auto_approve_days,
                     appeal_days=appeal_days,
+                    payout_threshold=None
+                    if payout_threshold is None
+                    else Money.parse(
+                        payout_threshold, policy.currency, field="--payout-threshold"
+                    ),
                 )
             c = policy.currency
             lines = [
@@ -611,6 +628,7 @@ def pay_policy(
                 f"fee:            {policy.fee_bps / 100:g}% (cap {policy.fee_cap_bps / 100:g}%)",
                 f"auto-approve:   after {policy.auto_approve_days} days",
                 f"appeals:        within {policy.appeal_days} days of a rejection",
+                f"payout minimum: {Money(policy.payout_threshold, c)}",
             ]
     except DatacoopError as exc:
         _fail(exc.message)
@@ -680,11 +698,21 @@ def _echo_funding(status: Any) -> None:
 
 
 @pay_app.command("settle")
-def pay_settle(project_id: int = typer.Argument(..., help="The project's id.")) -> None:
+def pay_settle(
+    project_id: int = typer.Argument(None, help="The project's id (or --all)."),
+    every: bool = typer.Option(
+        False, "--all", help="Settle every launched, paused or closed project (weekly, for cron)."
+    ),
+) -> None:
     """Post piece pay for new accepted work and top every member up to the floor."""
     from datacoop.pay import settlement
     from datacoop.pay.money import Money
 
+    if every == (project_id is not None):
+        _fail("give a project id or --all, not both")
+    if every:
+        _settle_all()
+        return
     try:
         with UnitOfWork(_engine()) as session:
             project, owner = _project_and_owner(session, project_id)
@@ -703,6 +731,77 @@ def pay_settle(project_id: int = typer.Argument(..., help="The project's id.")) 
             f"the requester owes {Money(result.owed_by_requester, c)}: members were paid in "
             "full and the project is paused until it is funded"
         )
+
+
+def _settle_all() -> None:
+    """One unit of work per project, committed before the next: a project's pay row is
+    locked only while that project settles, and one failure does not undo the others."""
+    from datacoop.pay import services as pay
+    from datacoop.pay import settlement
+    from datacoop.pay.money import Money
+
+    engine = _engine()
+    with UnitOfWork(engine) as session:
+        ids = [p.id for p in pay.due_for_settlement(session)]
+    failed = 0
+    for project_id in ids:
+        try:
+            with UnitOfWork(engine) as session:
+                project = pay.get_project_for_pay(session, project_id)
+                r = settlement.settle_project(session, SystemClock(), project)
+        except DatacoopError as exc:
+            failed += 1
+            typer.echo(f"project {project_id}: not settled: {exc.message}")
+            continue
+        c = r.currency
+        typer.echo(
+            f"project {project_id}: {len(r.postings)} postings to {len(r.members)} members; "
+            f"piece {Money(r.piece_total, c)}, top-ups {Money(r.top_up_total, c)}, "
+            f"fee {Money(r.fee_total, c)}; escrow {Money(r.escrow_after, c)}; {r.state}"
+        )
+    if not ids:
+        typer.echo("no project to settle")
+    if failed:
+        raise typer.Exit(1)
+
+
+@pay_app.command("refund")
+def pay_refund(project_id: int = typer.Argument(..., help="The project's id.")) -> None:
+    """Settle, then refund the requester the escrow beyond what the work still owed needs."""
+    from datacoop.pay import refunds
+    from datacoop.pay.money import Money
+
+    try:
+        with UnitOfWork(_engine()) as session:
+            project, owner = _project_and_owner(session, project_id)
+            r = refunds.refund(session, SystemClock(), owner, project)
+    except DatacoopError as exc:
+        _fail(exc.message)
+    c = r.currency
+    typer.echo(
+        f"refunded {Money(r.amount, c)} to the requester of project {project_id}; the escrow "
+        f"keeps {Money(r.kept, c)} for work still owed; project {r.state}"
+    )
+
+
+@pay_app.command("close")
+def pay_close(project_id: int = typer.Argument(..., help="The project's id.")) -> None:
+    """Close a project for good: it hands out no new tasks (open ones may be finished)."""
+    from datacoop.pay import services as pay
+    from datacoop.pay.money import Money
+
+    try:
+        with UnitOfWork(_engine()) as session:
+            project, owner = _project_and_owner(session, project_id)
+            status = pay.close(session, SystemClock(), owner, project)
+    except DatacoopError as exc:
+        _fail(exc.message)
+    c = status.currency
+    typer.echo(
+        f"project {project_id}: closed; escrow {Money(status.escrow, c)}; the work still owed "
+        f"needs {Money(status.required, c)} ({status.tasks_needed} tasks); refund the rest "
+        f"with `datacoop pay refund {project_id}`"
+    )
 
 
 @pay_app.command("statement")
@@ -738,6 +837,7 @@ def pay_statement(
                     + ("n/a" if hourly is None else f"{Money(hourly, c)}")
                     + f" (floor {Money(e.floor_hourly, c)})",
                     f"withheld:         {Money(e.withheld, c)}",
+                    f"clawed back:      {Money(e.clawed_back, c)} (top-ups, after fraud)",
                     "payouts (all projects):",
                     f"  paid out:       {Money(e.paid_out, c)}",
                     f"  on its way:     {Money(e.payout_open, c)}",
@@ -755,11 +855,13 @@ def pay_statement(
                 lines = [
                     f"cost of project {project_id} ({s.state})",
                     f"deposited:        {Money(s.deposited, c)}",
+                    f"refunded:         {Money(s.refunded, c)}",
                     f"piece pay:        {Money(s.piece_pay, c)} for {s.items_paid} items",
                     f"top-ups:          {Money(s.top_ups, c)} (rate rise "
                     f"{Money(s.rate_rises, c)}, floor {Money(s.floor_top_ups, c)})",
                     f"piece rate:       {Money(s.piece_rate, c)} (set {Money(s.pay_per_item, c)})",
                     f"withheld:         {Money(s.withheld, c)} (back in escrow)",
+                    f"clawed back:      {Money(s.clawed_back, c)} (top-ups, back in escrow)",
                     f"fees:             {Money(s.fees, c)} ({s.fee_bps / 100:g}%)",
                     f"escrow:           {Money(s.escrow, c)}",
                     f"owed by you:      {Money(s.owed_by_requester, c)}",

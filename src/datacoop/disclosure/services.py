@@ -35,15 +35,16 @@ class PublicTotals:
 
 
 def _paid_by_member(session: Session) -> dict[tuple[int, str], int]:
-    """``(member, currency) -> everything paid to them``: piece pay and floor top-ups."""
-    from datacoop.pay import services as pay
+    """``(member, currency) -> everything paid to them``: piece pay and floor top-ups, net of
+    pay withheld or clawed back after confirmed fraud (the same kinds settlement counts)."""
     from datacoop.pay.models import Account, AccountKind, Posting, PostingLine
+    from datacoop.pay.settlement import PAID_KINDS
 
     rows = session.execute(
         select(Account.member_id, Account.currency, func.sum(PostingLine.amount))
         .join(Posting, Posting.id == PostingLine.posting_id)
         .join(Account, Account.id == PostingLine.account_id)
-        .where(Posting.kind.in_((pay.PIECE, pay.TOP_UP)), Account.kind == AccountKind.payable)
+        .where(Posting.kind.in_(PAID_KINDS), Account.kind == AccountKind.payable)
         .group_by(Account.member_id, Account.currency)
     ).all()
     return {(int(m), str(c)): int(total or 0) for m, c, total in rows if m is not None}

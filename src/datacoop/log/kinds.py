@@ -62,9 +62,19 @@ FIELDS: dict[EntryKind, frozenset[str]] = {
             "fee_cap_bps",
             "auto_approve_days",
             "appeal_days",
+            "payout_threshold",
         }
     ),
     EntryKind.rejection_decided: frozenset(
-        {"project", "submission", "contributor", "reason", "outcome", "steward", "withheld"}
+        {
+            "project",
+            "submission",
+            "contributor",
+            "reason",
+            "outcome",
+            "steward",
+            "withheld",
+            "clawed_back",
+        }
     ),
 }

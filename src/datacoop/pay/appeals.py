@@ -4,8 +4,10 @@ may appeal it, and only a human steward decides. Honest work stays paid.
 A rejection moves no money. The one decision that does is ``fraud_confirmed``: a steward,
 after the appeal window has closed, confirms that a submission rejected as
 ``suspected_fraud`` was fraud. Its piece pay is then withheld: never paid if it was not yet,
-or taken back by a ``withhold`` posting (member payable → project escrow) if it was. Every
-decision is logged (``rejection:decided``). Unreviewed work is approved automatically after
+or taken back by a ``withhold`` posting (member payable → project escrow) if it was; and the
+part of the member's top-ups in the project that their honest work no longer justifies (the
+floor on the fraudulent time, the rate rise it caused) is taken back by a ``clawback``
+posting, the same way. Every decision is logged (``rejection:decided``). Unreviewed work is approved automatically after
 the policy's ``auto_approve_days`` and can no longer be rejected; the requester may approve
 it earlier (``approve``).
 """
@@ -117,6 +119,7 @@ def reject(
         created_at=now,
         appeal_deadline=now + timedelta(days=policy.appeal_days),
         withheld=0,
+        clawed_back=0,
     )
     try:
         with session.begin_nested():  # a concurrent rejection of the same submission
@@ -143,7 +146,12 @@ def approve(session: Session, clock: Clock, requester: Member, submission_id: in
         return found
     if session.scalar(select(exists().where(Rejection.submission_id == sub.id))):
         raise Conflict("this submission is already rejected", code="already_rejected")
-    approval = Approval(submission_id=sub.id, project_id=sub.project_id, approved_at=clock.now())
+    approval = Approval(
+        submission_id=sub.id,
+        project_id=sub.project_id,
+        approved_at=clock.now(),
+        approved_by=requester.id,
+    )
     try:
         with session.begin_nested():  # a concurrent approval (or auto-approval) of it
             session.add(approval)
@@ -156,7 +164,8 @@ def approve(session: Session, clock: Clock, requester: Member, submission_id: in
 
 def auto_approve(session: Session, clock: Clock, project_id: int | None = None) -> int:
     """Approve every unreviewed submission older than ``auto_approve_days`` (of one project,
-    or all); returns how many. Run by settlement and by ``datacoop pay auto-approve``."""
+    or all); returns how many. Run by settlement and by ``datacoop pay auto-approve``.
+    Nobody approved these: ``approved_by`` stays NULL."""
     policy = pay.current_policy(session)
     now = clock.now()
     query = select(Submission.id, Submission.project_id).where(
@@ -168,7 +177,8 @@ def auto_approve(session: Session, clock: Clock, project_id: int | None = None) 
         query = query.where(Submission.project_id == project_id)
     rows = session.execute(query.order_by(Submission.id)).all()
     session.add_all(
-        Approval(submission_id=int(s), project_id=int(p), approved_at=now) for s, p in rows
+        Approval(submission_id=int(s), project_id=int(p), approved_at=now, approved_by=None)
+        for s, p in rows
     )
     session.flush()
     return len(rows)
@@ -249,7 +259,8 @@ def decide(
 ) -> Rejection:
     """A steward's decision: ``upheld`` or ``overturned`` on an appeal (no money moves), or
     ``fraud_confirmed`` on a ``suspected_fraud`` rejection once the appeal window is over
-    (the piece pay is withheld). Logged as ``rejection:decided``."""
+    (the piece pay is withheld, then the top-ups honest work no longer justifies are clawed
+    back). Logged as ``rejection:decided``."""
     require_steward(steward)
     try:
         decision = RejectionState(outcome)
@@ -281,6 +292,8 @@ def decide(
     rejection.decision_note = text
     if decision is RejectionState.fraud_confirmed:
         rejection.withheld = _withhold(session, clock, rejection)
+        session.flush()  # the fraud and the withholding count in the clawback's figures
+        rejection.clawed_back = _claw_back(session, clock, rejection)
     session.flush()
     log.append(
         session,
@@ -295,6 +308,7 @@ def decide(
         outcome=decision.value,
         steward=steward.pseudonym,
         withheld=rejection.withheld,
+        clawed_back=rejection.clawed_back,
     )
     return rejection
 
@@ -341,6 +355,43 @@ def _withhold(session: Session, clock: Clock, rejection: Rejection) -> int:
         key=f"withhold:submission:{rejection.submission_id}",
     )
     return piece.amount
+
+
+def _claw_back(session: Session, clock: Clock, rejection: Rejection) -> int:
+    """Take back the member's top-ups in the project that their honest work no longer
+    justifies (``settlement.clawback_due``): member payable → project escrow, keyed per
+    rejection so it happens once. Returns the amount (0 when nothing is due)."""
+    # settlement imports this module (auto-approval at every settlement): import it late.
+    from datacoop.pay import settlement
+
+    project = session.get(Project, rejection.project_id)
+    assert project is not None
+    amount = settlement.clawback_due(session, clock, project, rejection.member_id)
+    if amount <= 0:
+        return 0
+    currency = project.currency
+    postings.post(
+        session,
+        clock,
+        pay.CLAWBACK,
+        [
+            postings.Line(
+                postings.account(
+                    session, clock, AccountKind.payable, currency, member_id=rejection.member_id
+                ),
+                -amount,
+            ),
+            postings.Line(
+                postings.account(
+                    session, clock, AccountKind.escrow, currency, project_id=project.id
+                ),
+                amount,
+            ),
+        ],
+        project_id=project.id,
+        key=f"clawback:rejection:{rejection.id}",
+    )
+    return amount
 
 
 # -- figures for requester reviews ---------------------------------------------------------

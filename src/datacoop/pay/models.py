@@ -43,6 +43,9 @@ class PayPolicy(Base):
     auto_approve_days: Mapped[int] = mapped_column(Integer)
     # How long a member may appeal a rejection (added by migration 0008).
     appeal_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    # The smallest payable balance a payout batch pays out (minor units); 0 = no minimum.
+    # Below it a balance simply waits for the next batch (added by migration 0010).
+    payout_threshold: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime]
 
 
@@ -103,6 +106,9 @@ class FundingState(enum.StrEnum):
     draft = "draft"  # pay is on, money may be in escrow, no work handed out yet
     launched = "launched"  # work is handed out while the escrow covers it
     paused = "paused"  # the escrow ran short: no new work until funded and relaunched
+    # Its requester closed it, for good: no new work; open leases may still be finished and
+    # are paid, and only what they and unsettled work need stays in escrow (pay/refunds.py).
+    closed = "closed"
 
 
 class ProjectPay(Base):
@@ -159,14 +165,18 @@ class RejectionState(enum.StrEnum):
     appealed = "appealed"  # waiting for a steward
     upheld = "upheld"  # a steward kept the rejection (pay stays)
     overturned = "overturned"  # a steward withdrew the rejection
-    fraud_confirmed = "fraud_confirmed"  # a steward confirmed fraud: the piece pay is withheld
+    # A steward confirmed fraud: the piece pay is withheld, and the top-ups the member's
+    # honest work no longer justifies are clawed back.
+    fraud_confirmed = "fraud_confirmed"
 
 
 class Rejection(Base):
     """A requester's rejection of one submission, its appeal and a steward's decision.
 
     A rejection alone moves no money: honest work stays paid. Only ``fraud_confirmed``,
-    decided by a steward after the appeal window, withholds the submission's piece pay.
+    decided by a steward after the appeal window, withholds the submission's piece pay
+    (``withheld``) and claws back the part of the member's top-ups in the project that their
+    honest work no longer justifies (``clawed_back``; ``appeals.decide``).
     """
 
     __tablename__ = "pay_rejections"
@@ -192,16 +202,19 @@ class Rejection(Base):
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(Text)
     withheld: Mapped[int] = mapped_column(BigInteger, default=0)
+    clawed_back: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Approval(Base):
-    """A submission that can no longer be rejected: approved after ``auto_approve_days``."""
+    """A submission that can no longer be rejected: approved by its requester
+    (``approved_by``), or automatically after ``auto_approve_days`` (``approved_by`` NULL)."""
 
     __tablename__ = "pay_approvals"
 
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     approved_at: Mapped[datetime]
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
 
 # -- workers review requesters (pay/reviews.py) ------------------------------------------

@@ -1,7 +1,8 @@
-"""HTML forms of pay: a member reviews a requester; a requester funds, launches and settles
-a project from its cost page. Each handler: who is asking and the CSRF token, one service
-call (``pay.reviews``, ``pay.services``, ``pay.settlement``), then post/redirect/get, or the
-page again with the error next to its field."""
+"""HTML forms of pay: a member reviews a requester; a requester funds, launches, settles,
+refunds and closes a project from its cost page. Each handler: who is asking and the CSRF
+token, one service call (``pay.reviews``, ``pay.services``, ``pay.settlement``,
+``pay.refunds``), then post/redirect/get, or the page again with the error next to its
+field."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from datacoop.errors import DatacoopError, PermissionDenied
+from datacoop.errors import DatacoopError, PermissionDenied, ValidationFailed
 from datacoop.members.models import Member
-from datacoop.pay import reviews, settlement, statements
+from datacoop.pay import refunds, reviews, settlement, statements
 from datacoop.pay import services as pay
 from datacoop.pay.money import Money
 from datacoop.projects import rules as project_rules
@@ -27,12 +28,15 @@ from datacoop.web.rendering import (
     render,
     to_login,
 )
+from datacoop.work.pages import dashboard_page
 
 router = APIRouter(include_in_schema=False)
 COST_DONE = {
     "funded": "The deposit was added to the project's escrow.",
     "launched": "The project is launched: members can take its tasks.",
     "settled": "Settled: accepted work is paid, and everyone is topped up to the floor.",
+    "closed": "The project is closed: it hands out no new tasks. Closing is final.",
+    "refunded": "Settled, then the unspent escrow was refunded to you.",
 }
 
 
@@ -54,24 +58,31 @@ def review(
     request: Request,
     ctx: Ctx,
     db: DB,
-    communicativity: int = Form(0, ge=0, le=10),
-    generosity: int = Form(0, ge=0, le=10),
-    fairness: int = Form(0, ge=0, le=10),
-    promptness: int = Form(0, ge=0, le=10),
+    communicativity: str = Form("", max_length=20),
+    generosity: str = Form("", max_length=20),
+    fairness: str = Form("", max_length=20),
+    promptness: str = Form("", max_length=20),
+    after: int = Form(0, ge=0, le=2**62),
     csrf_token: str = Form("", max_length=200),
 ) -> Response:
-    """Add or edit the member's review of a requester they worked for (1-5 on each)."""
+    """Add or edit the member's review of a requester they worked for (1-5 on each). A
+    refused rating re-renders the dashboard with the input kept and the error under it."""
     who = _who(request, ctx, db, csrf_token, "/dashboard")
     if isinstance(who, Response):
         return who
-    ratings = {
+    sent = {
         "communicativity": communicativity,
         "generosity": generosity,
         "fairness": fairness,
         "promptness": promptness,
     }
+    # The service names every bad rating; a text that is no whole number is one of them.
+    ratings = {k: int(v) if v.strip().isdigit() else v for k, v in sent.items()}
     try:
         reviews.review(db, ctx.clock, who[0], requester_id, ratings)
+    except ValidationFailed as exc:
+        kept = {"requester_id": requester_id, "values": sent, "errors": field_errors(exc)}
+        return dashboard_page(request, ctx, db, who, after, 422, kept)
     except DatacoopError as exc:
         return error_page(request, who, exc)
     return RedirectResponse(f"/dashboard?reviewed={requester_id}", status_code=303)
@@ -129,6 +140,10 @@ def _cost_action(
                 pay.fund(db, ctx.clock, member, project, money)
             elif action == "launched":
                 pay.launch(db, ctx.clock, member, project)
+            elif action == "closed":
+                pay.close(db, ctx.clock, member, project)
+            elif action == "refunded":
+                refunds.refund(db, ctx.clock, member, project)
             else:
                 settlement.settle(db, ctx.clock, member, project)
     except DatacoopError as exc:
@@ -165,3 +180,17 @@ def settle(
     project_id: int, request: Request, ctx: Ctx, db: DB, csrf_token: str = Form("", max_length=200)
 ) -> Response:
     return _cost_action(request, ctx, db, project_id, csrf_token, "settled")
+
+
+@router.post("/projects/{project_id}/cost/close", response_model=None)
+def close(
+    project_id: int, request: Request, ctx: Ctx, db: DB, csrf_token: str = Form("", max_length=200)
+) -> Response:
+    return _cost_action(request, ctx, db, project_id, csrf_token, "closed")
+
+
+@router.post("/projects/{project_id}/cost/refund", response_model=None)
+def refund(
+    project_id: int, request: Request, ctx: Ctx, db: DB, csrf_token: str = Form("", max_length=200)
+) -> Response:
+    return _cost_action(request, ctx, db, project_id, csrf_token, "refunded")

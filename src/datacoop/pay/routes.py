@@ -8,8 +8,9 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from datacoop.disclosure.rules import Figure
+from datacoop.members.models import Member
 from datacoop.members.services import contributor_for
-from datacoop.pay import appeals, reviews, services, settlement, statements
+from datacoop.pay import appeals, refunds, reviews, services, settlement, statements
 from datacoop.pay.models import PayPolicy, Rejection
 from datacoop.pay.money import Money
 from datacoop.pay.schemas import (
@@ -26,6 +27,7 @@ from datacoop.pay.schemas import (
     OwnReviewOut,
     PolicyIn,
     PolicyOut,
+    RefundOut,
     RejectIn,
     RejectionOut,
     RequesterReviewsOut,
@@ -54,6 +56,7 @@ def policy_out(p: PayPolicy) -> PolicyOut:
         fee_cap_bps=p.fee_cap_bps,
         auto_approve_days=p.auto_approve_days,
         appeal_days=p.appeal_days,
+        payout_threshold=_m(p.payout_threshold, p.currency),
         created_at=p.created_at,
     )
 
@@ -116,6 +119,11 @@ def set_policy(body: PolicyIn, member: CurrentMember, ctx: Ctx, db: DB) -> Polic
         if body.floor_hourly is None
         else Money.parse(body.floor_hourly, currency, field="floor_hourly")
     )
+    threshold = (
+        None
+        if body.payout_threshold is None
+        else Money.parse(body.payout_threshold, currency, field="payout_threshold")
+    )
     policy = services.set_policy(
         db,
         ctx.clock,
@@ -124,6 +132,7 @@ def set_policy(body: PolicyIn, member: CurrentMember, ctx: Ctx, db: DB) -> Polic
         fee_bps=body.fee_bps,
         auto_approve_days=body.auto_approve_days,
         appeal_days=body.appeal_days,
+        payout_threshold=threshold,
     )
     return policy_out(policy)
 
@@ -157,6 +166,30 @@ def settle(project_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> Settleme
     return settlement_out(db, settlement.settle(db, ctx.clock, member, project))
 
 
+@router.post("/projects/{project_id}/pay/close", response_model=FundingOut)
+def close(project_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> FundingOut:
+    """Close the project for good: no new tasks; closing again returns the same state."""
+    project = services.get_project_for_pay(db, project_id)
+    return funding_out(services.close(db, ctx.clock, member, project))
+
+
+@router.post("/projects/{project_id}/pay/refund", response_model=RefundOut)
+def refund(project_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> RefundOut:
+    """Settle, then refund the escrow beyond what the work still owed needs; 409
+    ``nothing_to_refund`` when there is nothing beyond it."""
+    project = services.get_project_for_pay(db, project_id)
+    r = refunds.refund(db, ctx.clock, member, project)
+    return RefundOut(
+        project_id=r.project_id,
+        amount=_m(r.amount, r.currency),
+        kept=_m(r.kept, r.currency),
+        escrow_after=_m(r.escrow_after, r.currency),
+        posting=r.posting_id,
+        state=r.state,
+        settlement=settlement_out(db, r.settlement),
+    )
+
+
 @router.get("/projects/{project_id}/pay/statement", response_model=CostOut)
 def cost_statement(project_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> CostOut:
     """The requester's cost statement."""
@@ -177,11 +210,13 @@ def cost_statement(project_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> 
         active_seconds=s.active_ms // 1000,
         effective_hourly=MoneyOut.of(s.effective_hourly, c),
         withheld=_m(s.withheld, c),
+        clawed_back=_m(s.clawed_back, c),
         rate_rises=_m(s.rate_rises, c),
         floor_top_ups=_m(s.floor_top_ups, c),
         pay_per_item=_m(s.pay_per_item, c),
         piece_rate=_m(s.piece_rate, c),
         owed_by_requester=_m(s.owed_by_requester, c),
+        refunded=_m(s.refunded, c),
     )
 
 
@@ -202,6 +237,7 @@ def earnings_statement(project_id: int, member: CurrentMember, ctx: Ctx, db: DB)
         effective_hourly=MoneyOut.of(s.effective_hourly, c),
         floor_hourly=_m(s.floor_hourly, c),
         withheld=_m(s.withheld, c),
+        clawed_back=_m(s.clawed_back, c),
         payable_balance=_m(s.payable_balance, c),
         paid_out=_m(s.paid_out, c),
         payout_open=_m(s.payout_open, c),
@@ -238,6 +274,7 @@ def rejection_out(db: Session, ctx_clock: Any, r: Rejection) -> RejectionOut:
         decided_at=r.decided_at,
         decision_note=r.decision_note,
         withheld=_m(r.withheld, project.currency),
+        clawed_back=_m(r.clawed_back, project.currency),
     )
 
 
@@ -257,8 +294,13 @@ def approve(submission_id: int, member: CurrentMember, ctx: Ctx, db: DB) -> Appr
     """Approve a submission before auto-approval (its project's requester): no longer
     rejectable. Approving again returns the same approval."""
     a = appeals.approve(db, ctx.clock, member, submission_id)
+    by = None if a.approved_by is None else db.get(Member, a.approved_by)
     return ApprovalOut(
-        submission_id=a.submission_id, project_id=a.project_id, approved_at=a.approved_at
+        submission_id=a.submission_id,
+        project_id=a.project_id,
+        approved_at=a.approved_at,
+        automatic=a.approved_by is None,
+        approved_by=None if by is None else by.pseudonym,  # never an email
     )
 
 

@@ -36,6 +36,7 @@ class PolicyTerms:
     fee_cap_bps: int
     auto_approve_days: int
     appeal_days: int = 14
+    payout_threshold: int = 0  # the smallest balance a payout batch pays; 0 = no minimum
 
 
 def check_policy(terms: PolicyTerms) -> PolicyTerms:
@@ -61,6 +62,8 @@ def check_policy(terms: PolicyTerms) -> PolicyTerms:
         errors.append({"field": "auto_approve_days", "message": "must be from 1 to 365"})
     if not 1 <= terms.appeal_days <= 365:
         errors.append({"field": "appeal_days", "message": "must be from 1 to 365"})
+    if terms.payout_threshold < 0:
+        errors.append({"field": "payout_threshold", "message": "must not be negative"})
     if errors:
         raise ValidationFailed(
             "; ".join(f"{e['field']}: {e['message']}" for e in errors), details=errors
@@ -150,6 +153,35 @@ def top_up(floor_hourly: int, active_ms: int, paid: int, *, at_rate: int = 0) ->
     20
     """
     return max(0, max(floor_pay(floor_hourly, active_ms), at_rate) - paid)
+
+
+def clawback(
+    floor_hourly: int, active_ms: int, paid: int, top_ups: int, *, at_rate: int = 0, kept: int = 0
+) -> int:
+    """What to take back from a member's top-ups in a project once a steward confirmed that
+    some of their work there was fraud (after its piece was withheld):
+
+        justified = max(⌈floor_hourly × honest active_ms / 3 600 000⌉, at_rate, kept)
+        clawback  = max(0, min(paid − justified, top_ups))
+
+    ``paid`` is everything paid to the member in the project (pieces, top-ups, less what was
+    withheld or clawed back before); ``active_ms`` their counted time on work not confirmed
+    as fraud; ``at_rate`` their pieces not withheld × the piece rate risen on honest work
+    only; ``kept`` the piece pay they keep; ``top_ups`` their top-ups net of earlier
+    clawbacks. The top-up (``top_up``) paid for time that was fraud, or for a rate that
+    fraud pushed up, is what honest work no longer justifies; honest work stays paid at the
+    floor and at the rate, and piece pay is never taken this way (only ``top_ups`` are).
+    Afterwards ``paid`` = ``justified`` whenever anything was taken, so ``top_up`` on the
+    same figures is 0: the next settlement does not pay it again.
+
+    >>> # 1 honest minute (25 at 15.00/h) and 5 fraudulent ones: 150 paid, 10 withheld
+    >>> clawback(1500, 60_000, 140, 130, at_rate=15, kept=10)
+    115
+    >>> clawback(1500, 60_000, 25, 15, kept=10)  # already at the floor: nothing
+    0
+    """
+    justified = max(floor_pay(floor_hourly, active_ms), at_rate, kept)
+    return max(0, min(paid - justified, top_ups))
 
 
 def effective_hourly(paid: int, active_ms: int) -> int | None:

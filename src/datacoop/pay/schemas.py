@@ -36,6 +36,10 @@ class PolicyIn(BaseModel):
     appeal_days: StrictInt | None = Field(
         default=None, description="How many days a member may appeal a rejection."
     )
+    payout_threshold: str | None = Field(
+        default=None,
+        description='The smallest balance a payout batch pays, e.g. "5.00"; "0.00" = none.',
+    )
 
 
 class PolicyOut(BaseModel):
@@ -47,6 +51,7 @@ class PolicyOut(BaseModel):
     fee_cap_bps: int
     auto_approve_days: int
     appeal_days: int
+    payout_threshold: MoneyOut
     created_at: datetime
 
 
@@ -58,7 +63,7 @@ class FundIn(BaseModel):
 
 class FundingOut(BaseModel):
     project_id: int
-    state: str = Field(description="off (no pay), draft, launched or paused")
+    state: str = Field(description="off (no pay), draft, launched, paused or closed")
     fee_bps: int
     escrow: MoneyOut
     task_base: MoneyOut = Field(description="max(piece rate, floor × estimate) per task")
@@ -105,11 +110,15 @@ class EarningsOut(BaseModel):
     items_paid: int
     active_seconds: int
     piece_pay: MoneyOut = Field(description="Net of withheld piece pay.")
-    top_ups: MoneyOut
+    top_ups: MoneyOut = Field(description="Net of clawed-back top-ups.")
     total_paid: MoneyOut
     effective_hourly: MoneyOut | None = Field(description="None before any measured time.")
     floor_hourly: MoneyOut
     withheld: MoneyOut = Field(description="Piece pay taken back in this project (fraud).")
+    clawed_back: MoneyOut = Field(
+        description="Top-ups taken back in this project: what honest work no longer justified "
+        "after confirmed fraud."
+    )
     payable_balance: MoneyOut = Field(
         description="Owed to you now across projects, not yet in a batch; may be below zero."
     )
@@ -124,7 +133,7 @@ class CostOut(BaseModel):
     fee_bps: int
     deposited: MoneyOut
     piece_pay: MoneyOut
-    top_ups: MoneyOut
+    top_ups: MoneyOut = Field(description="Net of clawed-back top-ups.")
     fees: MoneyOut
     escrow: MoneyOut
     members_paid: int
@@ -132,11 +141,17 @@ class CostOut(BaseModel):
     active_seconds: int
     effective_hourly: MoneyOut | None
     withheld: MoneyOut = Field(description="Piece pay taken back from members, into escrow.")
+    clawed_back: MoneyOut = Field(
+        description="Top-ups taken back from members after confirmed fraud, into escrow."
+    )
     rate_rises: MoneyOut = Field(description="The part of top_ups paying the risen piece rate.")
     floor_top_ups: MoneyOut = Field(description="The rest: measured time up to the floor.")
     pay_per_item: MoneyOut
     piece_rate: MoneyOut = Field(description="The piece rate now (risen or not).")
     owed_by_requester: MoneyOut = Field(description="What the escrow is below zero.")
+    refunded: MoneyOut = Field(
+        description="Unspent escrow refunded to the requester; deposited is not net of it."
+    )
 
 
 # -- rejections and appeals ------------------------------------------------------------------
@@ -165,6 +180,10 @@ class ApprovalOut(BaseModel):
     submission_id: int
     project_id: int
     approved_at: datetime
+    automatic: bool = Field(description="Approved after auto_approve_days, by nobody.")
+    approved_by: str | None = Field(
+        description="The approving member's pseudonym; null when automatic."
+    )
 
 
 class RejectionOut(BaseModel):
@@ -185,6 +204,7 @@ class RejectionOut(BaseModel):
     decided_at: datetime | None
     decision_note: str | None
     withheld: MoneyOut
+    clawed_back: MoneyOut = Field(description="Top-ups taken back (fraud_confirmed only).")
 
 
 # -- requester reviews -----------------------------------------------------------------------
@@ -222,3 +242,21 @@ class RequesterReviewsOut(BaseModel):
     effective_hourly: FigureOut = Field(description="value: money, or null")
     days_to_payment: FigureOut
     rejection_rate: FigureOut
+
+
+# -- refunds and closing ---------------------------------------------------------------------
+
+
+class RefundOut(BaseModel):
+    """One refund: the settlement it ran first, and what moved back to the requester."""
+
+    project_id: int
+    amount: MoneyOut = Field(description="Moved from the escrow to the requester.")
+    kept: MoneyOut = Field(
+        description="What the escrow keeps: open leases, unsettled work and, unless the "
+        "project is closed, the tasks still to hand out, at task_cost each."
+    )
+    escrow_after: MoneyOut
+    posting: int = Field(description="The refund posting's id.")
+    state: str
+    settlement: SettlementOut = Field(description="The settlement run before the refund.")

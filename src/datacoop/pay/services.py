@@ -11,7 +11,7 @@ project without pay gains nothing at all. Money moves at settlement, in a few po
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import NoReturn, cast
 
 from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session
@@ -38,6 +38,8 @@ PIECE = "piece"
 TOP_UP = "top_up"
 DEPOSIT = "deposit"
 WITHHOLD = "withhold"  # piece pay taken back after steward-confirmed fraud (appeals)
+REFUND = "refund"  # unspent escrow back to the requester's funding account (refunds)
+CLAWBACK = "clawback"  # top-ups honest work no longer justifies, after confirmed fraud
 
 
 # -- the policy ---------------------------------------------------------------------------
@@ -59,17 +61,19 @@ def set_policy(
     fee_bps: int | None = None,
     auto_approve_days: int | None = None,
     appeal_days: int | None = None,
+    payout_threshold: Money | None = None,
 ) -> PayPolicy:
     """Add a new policy version (a steward, until members vote on it). The hard minimum and
-    the fee cap stay as they are: a floor below the minimum or a fee above the cap is
-    refused and nothing is stored."""
+    the fee cap stay as they are: a floor below the minimum, a fee above the cap or a
+    negative payout threshold is refused and nothing is stored."""
     rules.require_steward(actor)
     current = current_policy(session)
-    if floor_hourly is not None and floor_hourly.currency != current.currency:
-        raise CurrencyMismatch(
-            f"the floor is set in the cooperative's currency {current.currency}, "
-            f"not {floor_hourly.currency}"
-        )
+    for name, money in (("floor", floor_hourly), ("payout threshold", payout_threshold)):
+        if money is not None and money.currency != current.currency:
+            raise CurrencyMismatch(
+                f"the {name} is set in the cooperative's currency {current.currency}, "
+                f"not {money.currency}"
+            )
     terms = rules.check_policy(
         rules.PolicyTerms(
             currency=current.currency,
@@ -81,6 +85,9 @@ def set_policy(
                 current.auto_approve_days if auto_approve_days is None else auto_approve_days
             ),
             appeal_days=current.appeal_days if appeal_days is None else appeal_days,
+            payout_threshold=(
+                current.payout_threshold if payout_threshold is None else payout_threshold.amount
+            ),
         )
     )
     policy = PayPolicy(**vars(terms), created_at=clock.now())
@@ -192,6 +199,8 @@ def funding_status(session: Session, project: Project) -> FundingStatus:
     base = rules.task_base(project.pay_per_item, project.estimated_seconds, policy.floor_hourly)
     counts = _counts(session, project)
     remaining = max(0, counts.tasks_total - counts.submitted - counts.open)
+    if pp is not None and pp.state is FundingState.closed:
+        remaining = 0  # a closed project hands out nothing more: only work under way costs
     need = rules.launch_need(remaining + counts.open + counts.unsettled, base, fee_bps)
     escrow = _escrow(session, project).amount
     return FundingStatus(
@@ -216,7 +225,9 @@ def recount_capacity(session: Session, pp: ProjectPay, project: Project) -> None
     project whose escrow no longer covers those."""
     counts = _counts(session, project)
     available = _escrow(session, project).amount - pp.task_cost * (counts.open + counts.unsettled)
-    if available < 0:
+    if pp.state is FundingState.closed:
+        pp.funded_tasks = pp.reserved_tasks  # closing is final: no capacity, whatever is left
+    elif available < 0:
         if pp.state is FundingState.launched:
             pp.state = FundingState.paused
         pp.funded_tasks = pp.reserved_tasks
@@ -288,6 +299,8 @@ def launch(session: Session, clock: Clock, member: Member, project: Project) -> 
     plus the disclosed fee. Refused with the shortfall otherwise."""
     require_manage(member, project)
     pp = require_pay(session, project)
+    if pp.state is FundingState.closed:
+        raise_closed(project)
     if pp.state is FundingState.launched:
         return funding_status(session, project)
     policy = current_policy(session)
@@ -343,6 +356,8 @@ def reserve_task(session: Session, project_id: int) -> None:
     if result.rowcount == 1:
         return
     state = session.scalar(select(ProjectPay.state).where(ProjectPay.project_id == project_id))
+    if state is FundingState.closed:
+        raise Conflict("this project is closed: it hands out no new tasks", code="project_closed")
     if state is FundingState.launched:
         # Skipped and expired tasks keep their reservation until a settlement recounts what
         # their measured time really cost: a safe, not a tight, bound.
@@ -367,3 +382,43 @@ def get_project_for_pay(session: Session, project_id: int) -> Project:
     if project is None:
         raise NotFound(f"no project with id {project_id}")
     return project
+
+
+# -- closing -------------------------------------------------------------------------------
+
+
+def raise_closed(project: Project) -> NoReturn:
+    raise Conflict(
+        f"project {project.id} is closed; closing is final, so it cannot be launched again",
+        code="project_closed",
+    )
+
+
+def close(session: Session, clock: Clock, member: Member, project: Project) -> FundingStatus:
+    """Close a project with pay for good: no new task is handed out (``reserve_task`` answers
+    ``project_closed``) and its tasks not yet handed out no longer count in ``required``, so
+    a refund (``refunds.refund``) returns everything but what open leases and unsettled work
+    need. Open leases may still be finished, and are paid at settlement. Closing again
+    returns the same state."""
+    require_manage(member, project)
+    pp = require_pay(session, project)  # locked: a hand-out waits, then sees ``closed``
+    if pp.state is not FundingState.closed:
+        pp.state = FundingState.closed
+        recount_capacity(session, pp, project)
+    return funding_status(session, project)
+
+
+def due_for_settlement(session: Session) -> list[Project]:
+    """Projects the periodic settlement settles, oldest first: with pay and past draft (a
+    draft has no work), in the cooperative's currency (the floor is in it). Closed projects
+    too: a lease open at closing may still be finished, and must be paid without the
+    requester acting; settling a project with nothing new posts nothing."""
+    currency = current_policy(session).currency
+    return list(
+        session.scalars(
+            select(Project)
+            .join(ProjectPay, ProjectPay.project_id == Project.id)
+            .where(ProjectPay.state != FundingState.draft, Project.currency == currency)
+            .order_by(Project.id)
+        )
+    )

@@ -6,7 +6,8 @@ minus everything already paid, so settling again posts only what new work earned
 
 The top-up also brings each member's pieces up to the risen piece rate when the project's
 median measured time exceeds its estimate (``rules.risen_piece_rate``). Submissions a steward
-confirmed as fraud (``appeals``) earn neither piece, time, nor a say in the median.
+confirmed as fraud (``appeals``) earn neither piece, time, nor a say in the median; the
+top-ups already paid for them are clawed back (``clawback_due``).
 """
 
 from __future__ import annotations
@@ -127,6 +128,21 @@ def settle(session: Session, clock: Clock, member: Member, project: Project) -> 
     the escrow goes below zero (the requester owes it) and the project pauses.
     """
     require_manage(member, project)
+    return settle_project(session, clock, project)
+
+
+def settle_all(session: Session, clock: Clock) -> list[Settlement]:
+    """The periodic settlement, as the cooperative (no acting member): settle every project
+    ``pay.due_for_settlement`` names, so members are paid and the reservations that skipped
+    tasks and expired leases hold come back without the requester acting. Run it weekly
+    (``datacoop pay settle --all``, which commits after each project so that no project's
+    row stays locked while the others settle). Id order: two runs cannot deadlock."""
+    return [settle_project(session, clock, p) for p in pay.due_for_settlement(session)]
+
+
+def settle_project(session: Session, clock: Clock, project: Project) -> Settlement:
+    """``settle`` without the permission check: for the cooperative's periodic settlement
+    and for a refund (``refunds.refund``), whose callers checked who may act."""
     pp = pay.require_pay(session, project)
     policy = pay.current_policy(session)
     pay.require_pay_currency(project, policy)
@@ -201,9 +217,30 @@ def settle(session: Session, clock: Clock, member: Member, project: Project) -> 
     return result
 
 
-# Everything that counts as paid to a member in a project, for the floor: withheld pay
-# (negative) is not counted as paid, so honest time stays paid at the floor.
-PAID_KINDS = (pay.PIECE, pay.TOP_UP, pay.WITHHOLD)
+# Everything that counts as paid to a member in a project, for the floor: withheld pay and
+# clawed-back top-ups (both negative) are not counted as paid, so honest time stays paid at
+# the floor. A clawback must count here: it lowers ``paid`` exactly to what honest work
+# justifies, so the next top-up is zero and never pays the clawed amount again.
+PAID_KINDS = (pay.PIECE, pay.TOP_UP, pay.WITHHOLD, pay.CLAWBACK)
+
+
+def clawback_due(session: Session, clock: Clock, project: Project, member_id: int) -> int:
+    """How much of the member's top-ups in the project their honest work no longer justifies,
+    once a fraud was confirmed and its piece withheld (``rules.clawback``): everything paid
+    (net of withholdings and earlier clawbacks) beyond max(the floor on honest counted time,
+    honest pieces at the piece rate risen on honest work, piece pay kept), at most their
+    top-ups net of earlier clawbacks. Uses the figures settlement uses, so settling after it
+    posts no top-up for what was taken back."""
+    policy = pay.current_policy(session)
+    active = active_ms_by_member(session, project.id, clock.now()).get(member_id, 0)
+    paid = paid_by_member(session, project.id, PAID_KINDS).get(member_id, 0)
+    top_ups = paid_by_member(session, project.id, (pay.TOP_UP, pay.CLAWBACK)).get(member_id, 0)
+    kept = paid_by_member(session, project.id, (pay.PIECE, pay.WITHHOLD)).get(member_id, 0)
+    rate = current_piece_rate(session, project)
+    pieces = paid_pieces_by_member(session, project.id).get(member_id, 0)
+    return rules.clawback(
+        policy.floor_hourly, active, paid, top_ups, at_rate=rate * pieces, kept=kept
+    )
 
 
 def current_piece_rate(session: Session, project: Project) -> int:

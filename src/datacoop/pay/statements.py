@@ -40,7 +40,8 @@ class EarningsStatement:
     """One member's pay in one project. Amounts in minor units of ``currency``.
 
     ``piece_pay`` is net of ``withheld`` (piece pay taken back after steward-confirmed fraud
-    in this project). The payout fields are the member's, across all projects in
+    in this project), and ``top_ups`` net of ``clawed_back`` (top-ups the member's honest work
+    no longer justified after that fraud). The payout fields are the member's, across all projects in
     ``currency``: ``payable_balance`` is what they are owed now and not yet in a batch (below
     zero when a withholding came after a payout: later earnings make it up first, and no
     batch pays them until it is above zero; nothing is ever claimed back from outside).
@@ -56,6 +57,7 @@ class EarningsStatement:
     top_ups: int
     floor_hourly: int
     withheld: int = 0
+    clawed_back: int = 0
     payable_balance: int = 0
     payouts: tuple[PayoutRow, ...] = field(default=())
 
@@ -95,6 +97,7 @@ def earnings(session: Session, clock: Clock, member: Member, project: Project) -
     ).one()
     top_ups = settlement.paid_by_member(session, project.id, (pay.TOP_UP,)).get(member.id, 0)
     withheld = settlement.paid_by_member(session, project.id, (pay.WITHHOLD,)).get(member.id, 0)
+    clawed = settlement.paid_by_member(session, project.id, (pay.CLAWBACK,)).get(member.id, 0)
     active = settlement.active_ms_by_member(session, project.id, clock.now()).get(member.id, 0)
     owed = postings.balance_of(session, AccountKind.payable, project.currency, member_id=member.id)
     return EarningsStatement(
@@ -105,9 +108,10 @@ def earnings(session: Session, clock: Clock, member: Member, project: Project) -
         items_paid=int(paid_items),
         active_ms=active,
         piece_pay=int(piece) + withheld,  # withheld (fraud) is negative
-        top_ups=top_ups,
+        top_ups=top_ups + clawed,  # clawed back (fraud) is negative
         floor_hourly=pay.current_policy(session).floor_hourly,
         withheld=-withheld,
+        clawed_back=-clawed,
         payable_balance=owed.amount,
         payouts=payouts_of(session, member.id, project.currency),
     )
@@ -150,9 +154,13 @@ class CostStatement:
     items_paid: int
     active_ms: int
     withheld: int = 0  # piece pay taken back from members (confirmed fraud), back in escrow
+    clawed_back: int = 0  # top-ups taken back from members (confirmed fraud), back in escrow
     rate_rises: int = 0  # the part of top_ups that brought pieces up to the risen rate
     pay_per_item: int = 0
     piece_rate: int = 0  # the rate now, risen when the median time exceeds the estimate
+    # Unspent escrow refunded to the requester (pay/refunds.py). ``deposited`` stays what
+    # was deposited, so escrow == deposited − refunded − piece_pay − top_ups − fees.
+    refunded: int = 0
 
     @property
     def effective_hourly(self) -> int | None:
@@ -185,7 +193,8 @@ def cost(session: Session, clock: Clock, member: Member, project: Project) -> Co
     require_manage(member, project)
     status = pay.funding_status(session, project)
     to_members = _moved(session, project.id, AccountKind.payable)
-    deposits = _moved(session, project.id, AccountKind.escrow).get(pay.DEPOSIT, 0)
+    into_escrow = _moved(session, project.id, AccountKind.escrow)
+    deposits = into_escrow.get(pay.DEPOSIT, 0)
     fees = sum(_moved(session, project.id, AccountKind.fee).values())
     items_paid = session.scalar(select(func.count()).where(PiecePayment.project_id == project.id))
     members_paid = len(settlement.paid_by_member(session, project.id, (pay.PIECE, pay.TOP_UP)))
@@ -196,7 +205,7 @@ def cost(session: Session, clock: Clock, member: Member, project: Project) -> Co
         state=status.state,
         deposited=deposits,
         piece_pay=to_members.get(pay.PIECE, 0) + to_members.get(pay.WITHHOLD, 0),
-        top_ups=to_members.get(pay.TOP_UP, 0),
+        top_ups=to_members.get(pay.TOP_UP, 0) + to_members.get(pay.CLAWBACK, 0),
         fees=fees,
         escrow=postings.balance_of(
             session, AccountKind.escrow, project.currency, project_id=project.id
@@ -206,15 +215,17 @@ def cost(session: Session, clock: Clock, member: Member, project: Project) -> Co
         items_paid=int(items_paid or 0),
         active_ms=active,
         withheld=-to_members.get(pay.WITHHOLD, 0),
+        clawed_back=-to_members.get(pay.CLAWBACK, 0),
         rate_rises=_rate_rises(session, project),
         pay_per_item=project.pay_per_item,
         piece_rate=settlement.current_piece_rate(session, project),
+        refunded=-into_escrow.get(pay.REFUND, 0),
     )
 
 
 def _rate_rises(session: Session, project: Project) -> int:
     """How much of the top-ups paid the piece-rate rise, at today's rate: per member,
-    min(their top-ups, rate × pieces not withheld − piece pay kept). The top-up is one
+    min(their top-ups net of clawbacks, rate × pieces not withheld − piece pay kept). The top-up is one
     posting per member for the floor and the rise together, so this splits it after the
     fact: what the rise alone would have asked for, at most what was topped up."""
     rate = settlement.current_piece_rate(session, project)
@@ -222,7 +233,7 @@ def _rate_rises(session: Session, project: Project) -> int:
         return 0
     pieces = settlement.paid_pieces_by_member(session, project.id)
     kept = settlement.paid_by_member(session, project.id, (pay.PIECE, pay.WITHHOLD))
-    top_ups = settlement.paid_by_member(session, project.id, (pay.TOP_UP,))
+    top_ups = settlement.paid_by_member(session, project.id, (pay.TOP_UP, pay.CLAWBACK))
     return sum(
         min(top_up, max(0, rate * pieces.get(m, 0) - kept.get(m, 0)))
         for m, top_up in top_ups.items()

@@ -136,8 +136,9 @@ class Owed:
 
 
 def payable_lines(balances: dict[int, int], has_method: set[int], minimum: int) -> list[Owed]:
-    """Which members a batch pays: a balance above zero and at least ``minimum`` (0 by
-    default: no threshold), and a payout method to pay it to. Ordered by member id.
+    """Which members a batch pays: a balance above zero and at least ``minimum`` (the
+    policy's ``payout_threshold``, 0 by default: no threshold), and a payout method to pay it
+    to. Ordered by member id.
 
     >>> payable_lines({1: 500, 2: 0, 3: 20, 4: 900}, {1, 3}, 0)
     [Owed(member_id=1, amount=500), Owed(member_id=3, amount=20)]
@@ -146,6 +147,20 @@ def payable_lines(balances: dict[int, int], has_method: set[int], minimum: int) 
         Owed(member, amount)
         for member, amount in sorted(balances.items())
         if amount > 0 and amount >= minimum and member in has_method
+    ]
+
+
+def below_threshold(balances: dict[int, int], has_method: set[int], minimum: int) -> list[Owed]:
+    """Members a batch leaves out only because their balance is under ``minimum``: above
+    zero, with a payout method. Their balance stays payable for a later batch.
+
+    >>> below_threshold({1: 500, 2: 0, 3: 20, 4: 90}, {1, 2, 3}, 100)
+    [Owed(member_id=3, amount=20)]
+    """
+    return [
+        Owed(member, amount)
+        for member, amount in sorted(balances.items())
+        if 0 < amount < minimum and member in has_method
     ]
 
 

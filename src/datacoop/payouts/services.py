@@ -20,8 +20,9 @@ from datacoop.clock import Clock
 from datacoop.errors import Conflict, NotFound, ValidationFailed
 from datacoop.members.models import Member
 from datacoop.pay import postings
+from datacoop.pay import services as pay
 from datacoop.pay.models import Account, AccountKind, Posting, PostingLine
-from datacoop.pay.money import check_currency
+from datacoop.pay.money import Money, check_currency
 from datacoop.payouts import rules
 from datacoop.payouts.models import BatchState, PayoutBatch, PayoutLine, PayoutMethod
 
@@ -69,6 +70,13 @@ def payable_balances(session: Session, currency: str) -> dict[int, int]:
     return {int(member): int(total) for member, total in rows if member is not None}
 
 
+def payout_threshold(session: Session, currency: str) -> int:
+    """The policy's ``payout_threshold`` for a batch in ``currency`` (minor units). It is set
+    in the cooperative's currency; batches in any other have none (no exchange rates)."""
+    policy = pay.current_policy(session)
+    return policy.payout_threshold if policy.currency == currency else 0
+
+
 def open_batch(session: Session, currency: str) -> PayoutBatch | None:
     return session.scalar(select(PayoutBatch).where(PayoutBatch.open_key == currency))
 
@@ -82,14 +90,17 @@ def create_batch(
     minimum: int = 0,
     request_key: str | None = None,
 ) -> tuple[PayoutBatch, bool]:
-    """Pay out every member's payable balance (> 0, ≥ ``minimum``) to their payout method.
+    """Pay out every member's payable balance (> 0, ≥ ``minimum`` and ≥ the policy's
+    ``payout_threshold``) to their payout method. A balance below the threshold is left out
+    and stays payable: nothing is lost, a later batch pays it once it has grown.
 
     Returns ``(batch, created)``. At most one batch per currency is open (not yet paid): while
     one is, or when ``request_key`` names an earlier request, that batch is returned with
     ``created=False`` and nothing moves. The claim is an insert under a unique constraint
     (``open_key``), so concurrent requests on any backend create exactly one batch: the
     losers' inserts fail (PostgreSQL waits for the winner's commit), and they return the
-    winner's batch. ``409 nothing_to_pay`` when no member is owed anything.
+    winner's batch. ``409 nothing_to_pay`` when no member is owed anything, ``409
+    below_threshold`` when members are owed, but each less than the threshold.
     """
     rules.require_treasurer(actor)
     check_currency(currency)
@@ -116,10 +127,30 @@ def create_batch(
         if existing is None:  # pragma: no cover - the winner rolled back; ask to retry
             raise Conflict("another payout batch is being made; retry", code="batch_busy") from None
         return existing, False
-    _fill(session, clock, batch, minimum)
+    threshold = payout_threshold(session, currency)
+    _fill(session, clock, batch, max(minimum, threshold))
     if batch.line_count == 0:
-        raise Conflict(f"no member is owed anything in {currency}", code="nothing_to_pay")
+        _nothing_to_pay(session, currency, minimum, threshold)
     return batch, True
+
+
+def _nothing_to_pay(session: Session, currency: str, minimum: int, threshold: int) -> None:
+    """Why an empty batch is refused: nobody is owed, or everyone owed is under the
+    policy's threshold (then say so, with the threshold: their balances are kept)."""
+    balances = payable_balances(session, currency)
+    methods = set(
+        session.scalars(
+            select(PayoutMethod.member_id).where(PayoutMethod.member_id.in_(list(balances)))
+        )
+    )
+    if threshold > minimum and rules.below_threshold(balances, methods, threshold):
+        raise Conflict(
+            f"every balance owed in {currency} is below the payout threshold of "
+            f"{Money(threshold, currency)}; it stays payable until it reaches it",
+            code="below_threshold",
+            details={"threshold": threshold, "currency": currency},
+        )
+    raise Conflict(f"no member is owed anything in {currency}", code="nothing_to_pay")
 
 
 def _existing(session: Session, currency: str, request_key: str | None) -> PayoutBatch | None:
@@ -203,7 +234,7 @@ def weekly_batch(
         with session.begin_nested():
             batch, created = create_batch(session, clock, actor, currency, minimum=minimum)
     except Conflict as exc:
-        if exc.code == "nothing_to_pay":
+        if exc.code in ("nothing_to_pay", "below_threshold"):
             return None
         raise
     return batch if created else None

@@ -458,3 +458,49 @@ def test_the_requester_may_approve_before_auto_approval(client, api, clock):
     assert client.post(f"/api/v1/projects/{pid}/pay/settle", headers=req).status_code == 200
     with client.app.state.ctx.sessions() as s:  # auto-approved: by nobody
         assert s.get(Approval, third).approved_by is None
+
+
+def test_pages_show_what_confirmed_fraud_took_back(client, api, clock):
+    """The member's earnings page and the requester's cost page say what was taken back and
+    why; before any fraud decision neither shows the column or row."""
+    import re
+
+    req, pid = _paid_project(client, api)
+    worker, steward = api.user(email="w@example.org"), api.user("steward")
+    _submit(client, clock, worker, pid, seconds=60)
+    fraud = _submit(client, clock, worker, pid, seconds=300)
+    client.post(f"/api/v1/projects/{pid}/pay/settle", headers=req)
+
+    def page(email: str, path: str) -> str:
+        client.cookies.clear()
+        login = client.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+        r = client.post(
+            "/login",
+            data={"email": email, "password": "correct horse battery", "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        got = client.get(path)
+        assert got.status_code == 200
+        return got.text
+
+    assert "Taken back after confirmed fraud" not in page("w@example.org", "/earnings")
+    body = {"reason": "suspected_fraud", "evidence": "five idle minutes"}
+    rid = client.post(f"/api/v1/submissions/{fraud}/rejection", headers=req, json=body).json()["id"]
+    clock.advance(15 * DAY)
+    confirm = {"outcome": "fraud_confirmed", "note": "checked the heartbeats"}
+    decided = client.post(f"/api/v1/rejections/{rid}/decision", headers=steward, json=confirm)
+    taken = decided.json()["withheld"]["amount"] + decided.json()["clawed_back"]["amount"]
+    # The piece (0.10), and of the 1.30 top-up all but what the honest minute asks
+    # (0.25 at the 15.00 floor, of which its piece paid 0.10): 1.15.
+    assert (decided.json()["withheld"]["amount"], taken) == (10, 125)
+
+    earnings = page("w@example.org", "/earnings")
+    assert "Taken back after confirmed fraud" in earnings
+    assert '<td class="taken-back">1.25 USD</td>' in earnings
+    assert 'id="taken-back-note"' in earnings
+    with client.app.state.ctx.sessions() as s:
+        owner = s.get(Member, s.get(projects.Project, pid).owner_id).email
+    cost = page(owner, f"/projects/{pid}/cost")
+    assert '<td id="taken-back">1.25 USD</td>' in cost

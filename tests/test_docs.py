@@ -100,9 +100,11 @@ def test_every_requester_steward_and_public_page_is_documented():
     from datacoop.log import pages as log_pages
     from datacoop.members import steward_pages
     from datacoop.projects import pages as project_pages
+    from datacoop.projects import submissions_pages
 
-    text = _read("web-requester.md")
-    for router in (project_pages.router, log_pages.router, steward_pages.router):
+    text = _read("web.md")
+    routers = (project_pages.router, submissions_pages.router, log_pages.router)
+    for router in (*routers, steward_pages.router):
         for route in router.routes:
             path = re.sub(r"\{[^}]+\}", "{id}", getattr(route, "path", ""))
             if "GET" in getattr(route, "methods", set()):

@@ -1,4 +1,5 @@
-"""The stewards' pages: members and their roles, and the appeals queue (``pay.appeals``).
+"""The stewards' pages: members and their roles, and the appeals queue (``pay.appeals``)
+with the unappealed suspected fraud a steward may confirm (``pay.queues``).
 
 A steward runs the instance: they can change a member's role, but not their pay, their
 votes or the log. Every change is a CSRF-protected form post.
@@ -18,7 +19,7 @@ from datacoop.errors import DatacoopError
 from datacoop.members import rules
 from datacoop.members import services as members
 from datacoop.members.models import Member, Role
-from datacoop.pay import appeals
+from datacoop.pay import appeals, queues
 from datacoop.pay.models import RejectionReason
 from datacoop.projects import services as projects
 from datacoop.web.deps import DB, Ctx
@@ -142,7 +143,9 @@ def _appeals(
             }
             for r in rows
         ],
+        fraud=queues.fraud_to_confirm(db, ctx.clock, member),
         decided=request.query_params.get("decided"),
+        confirmed=request.query_params.get("confirmed"),
         error=error,
     )
 
@@ -150,7 +153,8 @@ def _appeals(
 @router.get("/steward/appeals", response_model=None)
 def appeals_queue(request: Request, ctx: Ctx, db: DB) -> Response:
     """Appeals waiting for a steward, oldest first, each with the rejection's reason and
-    evidence and the member's statement."""
+    evidence and the member's statement; then unappealed suspected fraud whose appeal window
+    is over, which a steward may confirm."""
     found = _steward(request, ctx, db)
     if isinstance(found, Response):
         return found
@@ -184,4 +188,5 @@ def decide(
             "message": f"{field.capitalize()} {message}" if named else message,
         }
         return _appeals(request, ctx, db, found, status_for(exc), error)
-    return RedirectResponse(f"/steward/appeals?decided={rejection_id}", status_code=303)
+    what = "confirmed" if outcome == "fraud_confirmed" else "decided"
+    return RedirectResponse(f"/steward/appeals?{what}={rejection_id}", status_code=303)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -24,6 +25,7 @@ from datacoop.projects import services as projects
 from datacoop.projects.models import Project, Sensitivity
 from datacoop.projects.tasktypes import TASK_TYPES
 from datacoop.web.deps import DB, Ctx
+from datacoop.web.formatting import currency_exponent
 from datacoop.web.forms import PostedForm
 from datacoop.web.rendering import error_page, page_member, render, to_login
 from datacoop.work import export
@@ -37,8 +39,21 @@ def _csrf_ok(sent: str, expected: str) -> bool:
     return bool(sent) and secrets.compare_digest(sent, expected)
 
 
+@lru_cache(maxsize=1)
+def currency_choices() -> tuple[tuple[str, str, int], ...]:
+    """Every ISO 4217 currency the CLDR knows: (code, English name, decimals). The form's
+    script reads the decimals, so its live hourly rate reads as the server's (JPY 0, BHD 3)."""
+    from babel.numbers import get_currency_name, list_currencies
+
+    return tuple(
+        (code, get_currency_name(code, locale="en"), currency_exponent(code))
+        for code in sorted(list_currencies())
+    )
+
+
 def _form_context(values: dict[str, str], errors: dict[str, list[str]]) -> dict[str, Any]:
     return {
+        "currencies": currency_choices(),
         "values": {**forms.DEFAULTS, **values},
         "errors": errors,
         "task_types": TASK_TYPES,

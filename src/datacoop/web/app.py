@@ -26,6 +26,7 @@ from datacoop.pay import pages as pay_pages
 from datacoop.pay.routes import router as pay_router
 from datacoop.payouts.routes import router as payouts_router
 from datacoop.projects import pages as project_pages
+from datacoop.projects import submissions_pages
 from datacoop.projects.routes import router as projects_router
 from datacoop.quality.routes import router as quality_router
 from datacoop.settings import Settings
@@ -95,6 +96,7 @@ def create_app(
     api.include_router(payouts_router)
     app.include_router(api)
     app.include_router(project_pages.router)
+    app.include_router(submissions_pages.router)
     app.include_router(log_pages.router)
     app.include_router(steward_pages.router)
     app.include_router(pages.router)

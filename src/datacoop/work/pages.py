@@ -25,7 +25,7 @@ from datacoop.projects import rules as project_rules
 from datacoop.projects import services as projects
 from datacoop.projects.models import Project
 from datacoop.web.charts import bar_chart
-from datacoop.web.deps import DB, Ctx
+from datacoop.web.deps import DB, AppContext, Ctx
 from datacoop.web.formatting import format_money
 from datacoop.web.rendering import (
     error_page,
@@ -80,6 +80,20 @@ def dashboard(
     who = page_member(request, ctx, db)
     if who is None:
         return to_login(request)
+    return dashboard_page(request, ctx, db, who, after)
+
+
+def dashboard_page(
+    request: Request,
+    ctx: AppContext,
+    db: Session,
+    who: tuple[Member, str],
+    after: int = 0,
+    status: int = 200,
+    review: dict[str, Any] | None = None,
+) -> Response:
+    """The dashboard; ``review`` (``requester_id``, the sent ``values`` and field
+    ``errors``) re-renders a refused review form with the input kept."""
     member, csrf = who
     rows = projects.list_projects(db, member, mine=False, after=after, limit=PAGE_SIZE)
     summaries = _summaries(db, ctx, {p.owner_id for p in rows})
@@ -89,12 +103,14 @@ def dashboard(
     return render(
         request,
         "dashboard.html",
+        status,
         member=member,
         csrf_token=csrf,
         offers=[offer(p, summaries.get(p.owner_id)) for p in rows],
         dimensions=reviews.DIMENSIONS,
         own_reviews=own,
         reviewed=request.query_params.get("reviewed"),
+        review=review or {},
         next_after=rows[-1].id if len(rows) == PAGE_SIZE else None,
         after=after,
     )
@@ -253,15 +269,17 @@ def earnings(request: Request, ctx: Ctx, db: DB) -> Response:
         )
     totals = history.totals_by_project(db, member)
     by_id = history.projects_by_id(db, {t.project_id for t in totals})
+    settled = [
+        (t.title, statements.earnings(db, ctx.clock, member, by_id[t.project_id]))
+        for t in totals
+    ]
     return render(
         request,
         "earnings.html",
         member=member,
         csrf_token=csrf,
-        statements=[
-            (t.title, statements.earnings(db, ctx.clock, member, by_id[t.project_id]))
-            for t in totals
-        ],
+        statements=settled,
+        taken_back=any(s.withheld or s.clawed_back for _, s in settled),
         policy=pay.current_policy(db),
         payouts=payouts.payouts_of(db, member),
         totals=totals,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 import yaml
@@ -579,6 +580,20 @@ def _project_and_owner(session: Any, project_id: int) -> tuple[Any, Any]:
     return project, _project_owner(session, project)
 
 
+T = TypeVar("T")
+
+
+def _as_requester(project_id: int, action: Callable[[Any, Any, Any, Any], T]) -> T:
+    """Run ``action(session, clock, requester, project)`` in one unit of work on behalf of
+    the project's requester; a refusal ends the command with its message and exit code 1."""
+    try:
+        with UnitOfWork(_engine()) as session:
+            project, owner = _project_and_owner(session, project_id)
+            return action(session, SystemClock(), owner, project)
+    except DatacoopError as exc:
+        _fail(exc.message)
+
+
 @pay_app.command("policy")
 def pay_policy(
     floor: str = typer.Option(
@@ -646,15 +661,11 @@ def pay_fund(
     from datacoop.pay import services as pay
     from datacoop.pay.money import Money
 
-    try:
-        with UnitOfWork(_engine()) as session:
-            project, owner = _project_and_owner(session, project_id)
-            status = pay.fund(
-                session, SystemClock(), owner, project, Money.parse(amount, project.currency)
-            )
-    except DatacoopError as exc:
-        _fail(exc.message)
-    _echo_funding(status)
+    _echo_funding(
+        _as_requester(
+            project_id, lambda s, c, o, p: pay.fund(s, c, o, p, Money.parse(amount, p.currency))
+        )
+    )
 
 
 @pay_app.command("launch")
@@ -662,13 +673,7 @@ def pay_launch(project_id: int = typer.Argument(..., help="The project's id.")) 
     """Start (or resume) handing out work once the escrow covers it."""
     from datacoop.pay import services as pay
 
-    try:
-        with UnitOfWork(_engine()) as session:
-            project, owner = _project_and_owner(session, project_id)
-            status = pay.launch(session, SystemClock(), owner, project)
-    except DatacoopError as exc:
-        _fail(exc.message)
-    _echo_funding(status)
+    _echo_funding(_as_requester(project_id, pay.launch))
 
 
 @pay_app.command("auto-approve")
@@ -713,12 +718,7 @@ def pay_settle(
     if every:
         _settle_all()
         return
-    try:
-        with UnitOfWork(_engine()) as session:
-            project, owner = _project_and_owner(session, project_id)
-            result = settlement.settle(session, SystemClock(), owner, project)
-    except DatacoopError as exc:
-        _fail(exc.message)
+    result = _as_requester(project_id, settlement.settle)
     c = result.currency
     typer.echo(
         f"settled project {project_id}: {len(result.postings)} postings to "
@@ -771,12 +771,7 @@ def pay_refund(project_id: int = typer.Argument(..., help="The project's id.")) 
     from datacoop.pay import refunds
     from datacoop.pay.money import Money
 
-    try:
-        with UnitOfWork(_engine()) as session:
-            project, owner = _project_and_owner(session, project_id)
-            r = refunds.refund(session, SystemClock(), owner, project)
-    except DatacoopError as exc:
-        _fail(exc.message)
+    r = _as_requester(project_id, refunds.refund)
     c = r.currency
     typer.echo(
         f"refunded {Money(r.amount, c)} to the requester of project {project_id}; the escrow "
@@ -790,12 +785,7 @@ def pay_close(project_id: int = typer.Argument(..., help="The project's id.")) -
     from datacoop.pay import services as pay
     from datacoop.pay.money import Money
 
-    try:
-        with UnitOfWork(_engine()) as session:
-            project, owner = _project_and_owner(session, project_id)
-            status = pay.close(session, SystemClock(), owner, project)
-    except DatacoopError as exc:
-        _fail(exc.message)
+    status = _as_requester(project_id, pay.close)
     c = status.currency
     typer.echo(
         f"project {project_id}: closed; escrow {Money(status.escrow, c)}; the work still owed "

@@ -5,22 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from page_helpers import log_in as _login
 
 from datacoop.algorithms.ledger import public_key_to_pem
 from datacoop.disclosure.rules import K_MIN_PEOPLE, publish
 
 PASSWORD = "correct horse battery"
-
-
-def _login(client, email: str) -> None:
-    form = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
-    r = client.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "/"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
 
 
 def _cell(html: str, id_: str) -> str:

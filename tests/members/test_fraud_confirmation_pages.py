@@ -3,25 +3,12 @@ once the appeal window is over."""
 
 from __future__ import annotations
 
-import re
+from page_helpers import log_in as _login
 
 from datacoop.log.models import LogEntry
 from datacoop.pay.models import PiecePayment, Rejection, RejectionState
 
 PASSWORD = "correct horse battery"
-
-
-def _login(client, email: str) -> str:
-    client.cookies.clear()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    r = client.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-    page = client.get("/transparency")
-    return re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
 
 
 def _rejected(client, api, reason: str) -> int:

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import re
 
+from page_helpers import log_in as _login
+
 from datacoop.members.models import Member, Role
 
 PASSWORD = "correct horse battery"
-
-
-def _login(client, email: str) -> str:
-    form = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
-    r = client.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "/"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-    page = client.get("/steward/appeals")
-    found = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
-    return found.group(1) if found else ""
 
 
 def _role(client, email: str) -> Role:
@@ -130,7 +118,9 @@ def test_a_steward_decides_an_appeal_with_a_csrf_form(client, api, clock):
     client.cookies.clear()
     _login(client, "s@example.org")
     page = client.get("/steward/appeals").text
-    card = page[page.index(f'id="appeal-{rid}"'):page.index("</li>", page.index(f'id="appeal-{rid}"'))]
+    card = page[
+        page.index(f'id="appeal-{rid}"') : page.index("</li>", page.index(f'id="appeal-{rid}"'))
+    ]
     assert "<h2>Appeal" in card and "Skies" in card
     assert '<dd class="reason"><code>wrong_answer</code></dd>' in card
     assert '<dd class="evidence">the sky is &lt;b&gt;blue&lt;/b&gt;</dd>' in card

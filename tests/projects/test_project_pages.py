@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import re
 
+from page_helpers import log_in as _login
 from sqlalchemy import func, select
 
 from datacoop.projects.models import Item, ItemImport, Project
 
 PASSWORD = "correct horse battery"
-
-
-def _login(client, email: str) -> str:
-    form = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
-    r = client.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "/projects"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-    page = client.get("/projects")
-    return re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
 
 
 def _count(client, query) -> int:

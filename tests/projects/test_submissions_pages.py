@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from page_helpers import log_in as _login
 from sqlalchemy import func, select
 
 from datacoop.members.models import Contributor
@@ -11,17 +12,6 @@ from datacoop.pay import appeals
 from datacoop.pay.models import Approval, Rejection, RejectionReason, RejectionState
 
 PASSWORD = "correct horse battery"
-
-
-def _login(client, email: str) -> None:
-    client.cookies.clear()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    r = client.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
 
 
 def _csrf(html: str) -> str:

@@ -5,19 +5,11 @@ from __future__ import annotations
 
 import re
 
+from page_helpers import log_in as _login
+
 from datacoop.pay.models import RequesterReview
 
 PASSWORD = "correct horse battery"
-
-
-def _login(client, email: str) -> None:
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    r = client.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
 
 
 def test_a_bad_review_keeps_the_input_and_shows_each_error_under_its_field(client, api):

@@ -5,18 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from page_helpers import log_in as _login
 
 PASSWORD = "correct horse battery"
 
 
-def _login(client, email: str):
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    r = client.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
 
 
 def _submit(client, headers, project_id: int, answer="red") -> dict:

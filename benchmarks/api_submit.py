@@ -1,7 +1,8 @@
 """Throughput and latency of the work loop over HTTP: ``next`` task, then ``submit``.
 
 Run: ``.venv/bin/python benchmarks/api_submit.py [--clients 8] [--seconds 15] [--warmup 2]
-[--items N] [--paid] [--postgres-url postgresql+psycopg://user:pass@host/db]``
+[--items N] [--paid | --compare-paid [--rounds 2]]
+[--postgres-url postgresql+psycopg://user:pass@host/db | --throwaway-postgres]``
 
 Starts a real uvicorn server (one process, uvloop + httptools when installed) on a fresh
 SQLite database in a temp dir, sets up a requester, a single_choice project (overlap 1,
@@ -10,7 +11,14 @@ keep-alive clients, each looping ``POST /projects/{id}/next`` -> ``POST /submiss
 an ``Idempotency-Key``). Every request finished inside the measurement window (after the
 warm-up) is timed. With ``--postgres-url`` the same run is repeated against PostgreSQL (give
 an empty scratch database: the server migrates it, and each run adds its own accounts, project
-and log entries, with tree heads signed by a throwaway in-memory key).
+and log entries, with tree heads signed by a throwaway in-memory key); ``--throwaway-postgres``
+starts a PostgreSQL cluster for the run instead (tests/support/pgcluster.py) and gives every
+run a fresh database in it.
+
+``--paid`` funds and launches the project first, so every new lease also reserves its pay.
+``--compare-paid`` measures both in one run, unpaid and paid alternating in ABBA order
+(``--rounds`` pairs, default 2, so a drift of the machine's load hits both alike), and prints
+them side by side per backend with the ratio paid / unpaid.
 
 Target: >= 300 submissions/s with p99 submission latency < 50 ms, single server process,
 SQLite, on the 2-core reference machine. The exit code is 0 whatever the numbers are; it is
@@ -22,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -33,6 +42,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -374,6 +384,14 @@ class Result:
     server_cpu: float = float("nan")  # fraction of one core, over the window
     client_cpu: float = float("nan")  # this load generator, same unit
     skipped: str | None = None
+    submit_lat: list[float] = field(default_factory=list, repr=False)  # s, inside the window
+    next_lat: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def cpu_ms_per_submit(self) -> float:
+        """Server CPU per submission (with its next-task call): the figure least moved by
+        other processes on the machine."""
+        return self.server_cpu / self.rate * 1e3 if self.rate else float("nan")
 
     @property
     def rate(self) -> float:
@@ -386,12 +404,12 @@ class Result:
         )
 
 
-async def measure(server: Server, name: str, args: argparse.Namespace) -> Result:
+async def measure(server: Server, name: str, args: argparse.Namespace, paid: bool) -> Result:
     await server.wait_healthy()
     t = time.perf_counter()
-    pid, tokens = await setup(server.base, args.items, args.clients, args.paid)
+    pid, tokens = await setup(server.base, args.items, args.clients, paid)
     print(
-        f"  setup: 1 requester, {'paid ' if args.paid else ''}project {pid}, "
+        f"  setup: 1 requester, {'paid ' if paid else ''}project {pid}, "
         f"{args.items} items (CSV), "
         f"{args.clients} members in {time.perf_counter() - t:.1f} s"
     )
@@ -430,6 +448,8 @@ async def measure(server: Server, name: str, args: argparse.Namespace) -> Result
         errors=sum(samples.errors.values()),
         server_cpu=(cpu_mark.get("end", 0) - cpu_mark.get("start", 0)) / args.seconds,
         client_cpu=(cpu_mark.get("client_end", 0) - cpu_mark.get("client_start", 0)) / args.seconds,
+        submit_lat=sub,
+        next_lat=nxt,
     )
     print(
         f"  measured {res.submits} submissions and {len(nxt)} next-task calls in "
@@ -460,13 +480,15 @@ async def measure(server: Server, name: str, args: argparse.Namespace) -> Result
     return res
 
 
-async def run_config(name: str, database_url: str | None, args: argparse.Namespace) -> Result:
+async def run_config(
+    name: str, database_url: str | None, args: argparse.Namespace, paid: bool
+) -> Result:
     data_dir = Path(tempfile.mkdtemp(prefix="datacoop-bench-"))
     server = Server(data_dir, database_url)
     print(f"\n[{name}] data dir {data_dir}, {server.base}")
     try:
         server.start()
-        result = await measure(server, name, args)
+        result = await measure(server, name, args, paid)
         if result.errors and server.log():
             print(f"  server log (tail), for the errors above:\n{server.log()}")
         return result
@@ -542,6 +564,97 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def pooled(name: str, runs: list[Result]) -> Result:
+    """Several runs of one configuration as one: their windows and samples put together."""
+    seconds = sum(r.seconds for r in runs)
+    sub = [x for r in runs for x in r.submit_lat]
+    nxt = [x for r in runs for x in r.next_lat]
+    return Result(
+        name=name,
+        submits=len(sub),
+        seconds=seconds,
+        submit_p50=percentile(sub, 0.50),
+        submit_p99=percentile(sub, 0.99),
+        next_p50=percentile(nxt, 0.50),
+        next_p99=percentile(nxt, 0.99),
+        requests_per_s=(len(sub) + len(nxt)) / seconds if seconds else 0.0,
+        errors=sum(r.errors for r in runs),
+        server_cpu=sum(r.server_cpu * r.seconds for r in runs) / seconds if seconds else 0.0,
+        client_cpu=sum(r.client_cpu * r.seconds for r in runs) / seconds if seconds else 0.0,
+        submit_lat=sub,
+        next_lat=nxt,
+    )
+
+
+def compare_table(pairs: list[tuple[str, Result, Result]]) -> str:
+    """Per backend: unpaid, paid, and the ratio paid / unpaid of every column."""
+    head = ["backend", "project", "subm/s", "p50 ms", "p99 ms", "next p50", "next p99"]
+    head += ["CPU ms/subm", "errors"]
+    rows = [head]
+
+    def cells(r: Result) -> list[float]:
+        return [
+            r.rate,
+            r.submit_p50 * 1e3,
+            r.submit_p99 * 1e3,
+            r.next_p50 * 1e3,
+            r.next_p99 * 1e3,
+            r.cpu_ms_per_submit,
+        ]
+
+    for backend, unpaid, paid in pairs:
+        for label, r in (("unpaid", unpaid), ("paid", paid)):
+            values = cells(r)
+            rows.append(
+                [backend, label, f"{values[0]:.0f}"]
+                + [f"{v:.1f}" for v in values[1:5]]
+                + [f"{values[5]:.2f}", str(r.errors)]
+            )
+        ratios = [
+            b / a if a else float("nan") for a, b in zip(cells(unpaid), cells(paid), strict=True)
+        ]
+        rows.append([backend, "paid / unpaid"] + [f"{x:.2f}x" for x in ratios] + ["-"])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = []
+    for n, row in enumerate(rows):
+        left = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+        lines.append(
+            "  ".join(left + [c.rjust(w) for c, w in zip(row[2:], widths[2:], strict=True)])
+        )
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL cluster for this run (tests/support/pgcluster.py), a fresh database per
+    call of ``fresh_url``."""
+
+    def __init__(self) -> None:
+        sys.path.insert(0, str(ROOT / "tests" / "support"))
+        from pgcluster import Cluster
+
+        self.cluster = Cluster()
+        self.count = 0
+
+    def __enter__(self) -> ThrowawayPostgres:
+        self.cluster.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cluster.stop()
+
+    def fresh_url(self) -> str:
+        import psycopg
+
+        self.count += 1
+        name = f"bench{self.count}"
+        admin = self.cluster.url().replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.cluster.url(name)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
@@ -559,13 +672,36 @@ def main() -> int:
         help="also run against this PostgreSQL database (postgresql+psycopg://...)",
     )
     p.add_argument(
+        "--throwaway-postgres",
+        action="store_true",
+        help="also run against a PostgreSQL cluster started for this run (a fresh database "
+        "per server run)",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
         "--paid",
         action="store_true",
         help="fund and launch the project first, so each new lease reserves its pay",
     )
+    mode.add_argument(
+        "--compare-paid",
+        action="store_true",
+        help="measure unpaid and paid projects in one run (ABBA order) and print them side "
+        "by side with the ratio paid / unpaid",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="with --compare-paid: unpaid/paid pairs per backend, alternating order (default 2)",
+    )
     args = p.parse_args()
     if args.clients < 1 or args.seconds <= 0 or args.warmup < 0 or args.items < 1:
         p.error("--clients, --seconds and --items must be positive, --warmup non-negative")
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
+    if args.postgres_url and args.throwaway_postgres:
+        p.error("give --postgres-url or --throwaway-postgres, not both")
 
     stack = " + ".join(f for f in fast_stack()[1::2]) or "asyncio + h11"
     print("datacoop work-loop benchmark: POST /projects/{id}/next -> POST /submissions")
@@ -594,6 +730,7 @@ def main() -> int:
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a shell
         signal.signal(signal.SIGINT, signal.default_int_handler)
     results: list[Result] = []
+    pairs: list[tuple[str, Result, Result]] = []  # --compare-paid: (backend, unpaid, paid)
     try:
         if importlib.util.find_spec("uvloop"):
             import uvloop
@@ -601,14 +738,36 @@ def main() -> int:
             runner: Any = uvloop.run
         else:
             runner = asyncio.run
-        results.append(runner(run_config("datacoop, SQLite", None, args)))
-        if args.postgres_url:
-            results.append(runner(run_config("datacoop, PostgreSQL", args.postgres_url, args)))
-        else:
+        with contextlib.ExitStack() as stack:
+            backends: list[tuple[str, Callable[[], str | None]]] = [("SQLite", lambda: None)]
+            if args.postgres_url:
+                backends.append(("PostgreSQL", lambda: args.postgres_url))
+            elif args.throwaway_postgres:
+                print("\nstarting a throwaway PostgreSQL cluster")
+                backends.append(("PostgreSQL", stack.enter_context(ThrowawayPostgres()).fresh_url))
+            for backend, database_url in backends:
+                if not args.compare_paid:
+                    name = f"datacoop, {backend}{', paid' if args.paid else ''}"
+                    results.append(runner(run_config(name, database_url(), args, args.paid)))
+                    continue
+                runs: dict[bool, list[Result]] = {False: [], True: []}
+                for n in range(args.rounds):
+                    for paid in (False, True) if n % 2 == 0 else (True, False):
+                        name = f"datacoop, {backend}, {'paid' if paid else 'unpaid'} #{n + 1}"
+                        runs[paid].append(runner(run_config(name, database_url(), args, paid)))
+                results += runs[False] + runs[True]
+                pairs.append(
+                    (
+                        backend,
+                        pooled(f"{backend}, unpaid", runs[False]),
+                        pooled(f"{backend}, paid", runs[True]),
+                    )
+                )
+        if len(backends) == 1:
             results.append(Result("datacoop, PostgreSQL", skipped="no --postgres-url"))
             print(
                 "\n[datacoop, PostgreSQL] skipped: no --postgres-url given "
-                "(pass postgresql+psycopg://user:pass@host/db to compare)"
+                "(pass postgresql+psycopg://user:pass@host/db, or --throwaway-postgres)"
             )
     except KeyboardInterrupt:
         print("\ninterrupted; server stopped and temp dir removed", file=sys.stderr)
@@ -622,6 +781,18 @@ def main() -> int:
 
     print()
     print(table(results))
+    if pairs:
+        print(
+            f"\nUnpaid vs paid project ({args.rounds} run(s) of each per backend, "
+            f"{args.seconds:g} s each, ABBA order; latencies pooled over the runs):\n"
+        )
+        print(compare_table(pairs))
+        print(
+            "\npaid / unpaid: 1.00x is no difference; above 1 in subm/s, or below 1 in the "
+            "latency and CPU columns, the paid project was faster. CPU ms/subm is the server's "
+            "CPU time per submission (with its next-task call), the column least moved by "
+            "other processes on the machine."
+        )
     print(
         f"\nx LS = datacoop submissions/s / {LABEL_STUDIO_MID}/s (Label Studio 1.23 midpoint of "
         f"{LABEL_STUDIO[0]:.0f}-{LABEL_STUDIO[1]:.0f}/s, quoted from an earlier run on this "

@@ -1,14 +1,19 @@
 """Browser-test fixtures: the real app on loopback, driven by Debian's Chromium via Playwright.
 
 - ``live_server``: ``create_app`` served by uvicorn in a background thread on 127.0.0.1 and a
-  free port, over a fresh SQLite database in a temp dir and an in-memory log signing key.
+  free port, over a fresh database (the suite's ``database_url``) and an in-memory log signing
+  key. A test runs on SQLite only (on the first backend listed in ``DATACOOP_TEST_BACKENDS``
+  when SQLite is not), unless marked ``@pytest.mark.all_backends``: then it runs once per
+  listed backend (SQLite and PostgreSQL by default).
   ``live_server.url("/path")`` is an absolute URL; ``live_server.api`` is an ``ApiClient``
   (httpx, JSON API) to set up accounts, projects and items without clicking through pages.
 - ``browser`` (one per session), ``page`` (a fresh context per test, desktop size) and
   ``phone_page`` (375 x 740, touch). Uncaught JavaScript errors on a page fail the test.
 - ``screenshot(page, name)``: saves ``<artifacts>/screenshots/<name>.png``, where
-  ``<artifacts>`` is ``$DATACOOP_ARTIFACTS`` or ``artifacts/`` at the repository root. A test
-  that fails also leaves ``failed-<test name>.png`` there (removed when it next runs).
+  ``<artifacts>`` is ``$DATACOOP_ARTIFACTS`` or ``artifacts/`` at the repository root
+  (``<name>-postgresql.png`` on PostgreSQL, so the two runs of a test do not overwrite each
+  other). A test that fails also leaves ``failed-<test name>.png`` there (removed when it next
+  runs).
 
 Every test in this folder is marked ``slow`` (``make test`` still runs them). Chromium must be
 at ``/usr/bin/chromium``: ``bash scripts/system-deps.sh`` installs it (``make test`` does).
@@ -19,7 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import threading
 import time
@@ -50,6 +54,29 @@ HERE = Path(__file__).resolve().parent
 
 def artifacts_dir() -> Path:
     return Path(os.environ.get("DATACOOP_ARTIFACTS") or ROOT / "artifacts")
+
+
+# Browser tests are slow, so only the main flows, marked ``all_backends``, run on every backend
+# in DATACOOP_TEST_BACKENDS; the others run on SQLite only (on the first backend listed when
+# SQLite is not among them). The marker sits on the test, where its reader sees it.
+ALL_BACKENDS = "all_backends"
+_CHOSEN = [b for b in os.environ.get("DATACOOP_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+DEFAULT_BACKEND = "sqlite" if "sqlite" in _CHOSEN else _CHOSEN[0]  # _CHOSEN as in ../conftest.py
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{ALL_BACKENDS}: a browser test that runs on every backend, not only SQLite"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest parametrizes the fixture itself
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Override the suite's ``backend`` parameter (every backend) for unmarked browser tests."""
+    if "backend" in metafunc.fixturenames and not metafunc.definition.get_closest_marker(
+        ALL_BACKENDS
+    ):
+        metafunc.parametrize("backend", [DEFAULT_BACKEND])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -131,18 +158,16 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     import uvicorn
 
     from datacoop.log.signer import memory_signer
     from datacoop.settings import Settings
     from datacoop.web.app import create_app
 
-    db_path = tmp_path / "datacoop.db"
-    shutil.copy(sqlite_template, db_path)  # a fresh, already migrated database
-    settings = Settings(
+    settings = Settings(  # database_url: a fresh, already migrated database
         data_dir=tmp_path,
-        database_url=f"sqlite:///{db_path}",
+        database_url=database_url,
         argon2_time_cost=1,
         argon2_memory_kib=8,
     )
@@ -234,9 +259,11 @@ def _save(page: Any, name: str) -> Path:
 
 
 @pytest.fixture
-def screenshot() -> Callable[[Any, str], Path]:
-    """``screenshot(page, "member-dashboard")`` -> the saved PNG's path."""
-    return _save
+def screenshot(backend: str) -> Callable[[Any, str], Path]:
+    """``screenshot(page, "member-dashboard")`` -> the saved PNG's path (the name gets a
+    ``-postgresql`` suffix on PostgreSQL)."""
+    suffix = "" if backend == "sqlite" else f"-{backend}"
+    return lambda page, name: _save(page, name + suffix)
 
 
 # ---------------------------------------------------------------------------------------------

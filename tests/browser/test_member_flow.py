@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from datacoop.work.models import Submission
@@ -30,6 +31,7 @@ def _count(live_server, **where) -> int:
         return int(s.scalar(q))
 
 
+@pytest.mark.all_backends
 def test_a_newcomer_registers_labels_by_keyboard_and_verifies_a_receipt(
     live_server, page, screenshot
 ):
@@ -143,6 +145,7 @@ def test_a_double_clicked_submit_records_one_submission(live_server, page, login
     assert _count(live_server) == 1
 
 
+@pytest.mark.all_backends
 def test_a_member_cannot_reach_others_work_or_requester_pages(
     live_server, page, login, screenshot
 ):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from datacoop.members import services as members
 from datacoop.members.models import Role
 
@@ -25,6 +27,7 @@ def _answer(server, headers, project_id: int, answer: str) -> None:
     assert r.status_code == 201, r.text
 
 
+@pytest.mark.all_backends
 def test_a_requester_creates_uploads_fixes_watches_and_exports(
     live_server, page, login, screenshot
 ):

@@ -3,16 +3,20 @@
 Every figure goes through ``rules.publish``, so a figure resting on fewer than 10 people is
 never returned, only the fact that it is hidden. Hours come from measured active time (the
 heartbeats), never from estimates; pay comes from the pay ledger's postings to members.
+The page shows them through ``TotalsCache``: computed at most once a minute per app.
 """
 
 from __future__ import annotations
 
 import statistics
+import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from datacoop.clock import Clock
 from datacoop.disclosure.rules import Figure, publish
 from datacoop.members.models import Member
 from datacoop.work.models import Assignment
@@ -50,27 +54,32 @@ def _paid_by_member(session: Session) -> dict[tuple[int, str], int]:
     return {(int(m), str(c)): int(total or 0) for m, c, total in rows if m is not None}
 
 
-def _active_ms_by_member(session: Session, currency: str) -> dict[int, int]:
-    """Measured active time per member in the projects paid in ``currency``."""
+def _time_by_member(session: Session) -> dict[tuple[int, str], tuple[int, int]]:
+    """``(member, currency) -> (measured active ms, of it in assignments that measured any)``
+    in the projects paid in that currency: one pass over ``assignments`` for both the hours
+    worked and every currency's hourly rates."""
     from datacoop.projects.models import Project
 
+    positive = case((Assignment.active_ms > 0, Assignment.active_ms), else_=0)
     rows = session.execute(
-        select(Assignment.member_id, func.sum(Assignment.active_ms))
+        select(
+            Assignment.member_id,
+            Project.currency,
+            func.sum(Assignment.active_ms),
+            func.sum(positive),
+        )
         .join(Project, Project.id == Assignment.project_id)
-        .where(Project.currency == currency)
-        .group_by(Assignment.member_id)
+        .group_by(Assignment.member_id, Project.currency)
     ).all()
-    return {int(m): int(ms or 0) for m, ms in rows}
+    return {(int(m), str(c)): (int(ms or 0), int(pos or 0)) for m, c, ms, pos in rows}
 
 
 def public_totals(session: Session) -> PublicTotals:
     members = session.scalar(select(func.count()).where(Member.disabled_at.is_(None))) or 0
-    active_ms, workers = session.execute(
-        select(
-            func.coalesce(func.sum(Assignment.active_ms), 0),
-            func.count(func.distinct(Assignment.member_id)),
-        ).where(Assignment.active_ms > 0)
-    ).one()
+    time = _time_by_member(session)
+    # Hours worked: time in assignments that measured some, from the members who have any.
+    worked_ms = sum(pos for _, pos in time.values())
+    workers = len({m for (m, _), (_, pos) in time.items() if pos > 0})
     paid = _paid_by_member(session)
     currencies = sorted({c for _, c in paid})
     paid_figures: list[Figure[Money]] = []
@@ -78,14 +87,48 @@ def public_totals(session: Session) -> PublicTotals:
     for currency in currencies:
         mine = {m: amount for (m, c), amount in paid.items() if c == currency and amount > 0}
         paid_figures.append(publish(Money(sum(mine.values()), currency), people=len(mine)))
-        active = _active_ms_by_member(session, currency)
+        active = {m: ms for (m, c), (ms, _) in time.items() if c == currency}
         rates = [amount * MS_PER_HOUR // active[m] for m, amount in mine.items() if active.get(m)]
         # median_low: always one member's actual rate, an integer of minor units
         median = Money(statistics.median_low(rates), currency) if rates else None
         hourly_figures.append(publish(median, people=len(rates)))
     return PublicTotals(
         members=publish(int(members), people=int(members)),
-        worked_seconds=publish(int(active_ms) // 1000, people=int(workers)),
+        worked_seconds=publish(worked_ms // 1000, people=workers),
         paid=paid_figures,
         median_hourly=hourly_figures,
     )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The public totals as computed at ``as_of``."""
+
+    totals: PublicTotals
+    as_of: datetime
+
+
+class TotalsCache:
+    """The public totals, recomputed at most once per ``max_age`` (by the injected clock).
+
+    Computing them reads all of ``assignments`` and every member's payable lines; the
+    transparency page is public, so without this an anonymous burst would run that on every
+    view. Figures a minute old are as true as live ones for what they show (totals and a
+    median over at least ``K_MIN_PEOPLE`` people); the page says when they were computed.
+    One per app; concurrent misses wait for one computation rather than each running it.
+    """
+
+    def __init__(self, max_age: timedelta = timedelta(seconds=60)) -> None:
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+
+    def get(self, session: Session, clock: Clock) -> Snapshot:
+        with self._lock:
+            now = clock.now()
+            snap = self._snapshot
+            # A clock set back (tests, a corrected system clock) also recomputes.
+            if snap is None or not snap.as_of <= now < snap.as_of + self.max_age:
+                snap = Snapshot(public_totals(session), now)
+                self._snapshot = snap
+            return snap

@@ -2,7 +2,8 @@
 
 The transparency page needs no account. It shows the newest signed tree head with the key
 that verifies it, and the cooperative's totals, each withheld when it rests on fewer than
-10 people (``datacoop.disclosure.rules``).
+10 people (``datacoop.disclosure.rules``), and computed at most once a minute
+(``disclosure.services.TotalsCache``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from datacoop.algorithms.ledger import public_key_to_pem
-from datacoop.disclosure import services as disclosure
 from datacoop.disclosure.rules import K_MIN_PEOPLE
 from datacoop.errors import DatacoopError, NotFound
 from datacoop.log import services as log
@@ -39,6 +39,9 @@ def transparency(request: Request, ctx: Ctx, db: DB) -> Response:
         head = _shown(log.head_json(log.latest_tree_head(db)))
     except NotFound:
         head = None
+    # The totals read whole tables, so they come from a per-app cache (at most 60 s old);
+    # the tree head above stays live.
+    totals = ctx.public_totals.get(db, ctx.clock)
     return render(
         request,
         "transparency.html",
@@ -46,7 +49,8 @@ def transparency(request: Request, ctx: Ctx, db: DB) -> Response:
         csrf_token=who[1] if who else None,
         head=head,
         public_key=public_key_to_pem(ctx.signer.public_key()).decode(),
-        totals=disclosure.public_totals(db),
+        totals=totals.totals,
+        totals_as_of=totals.as_of.astimezone(UTC).strftime("%H:%M UTC"),
         k=K_MIN_PEOPLE,
     )
 

@@ -294,6 +294,7 @@ def decide(
         rejection.withheld = _withhold(session, clock, rejection)
         session.flush()  # the fraud and the withholding count in the clawback's figures
         rejection.clawed_back = _claw_back(session, clock, rejection)
+        _refresh_requester_figures(session, clock, rejection)
     session.flush()
     log.append(
         session,
@@ -395,6 +396,17 @@ def _claw_back(session: Session, clock: Clock, rejection: Rejection) -> int:
 
 
 # -- figures for requester reviews ---------------------------------------------------------
+
+
+def _refresh_requester_figures(session: Session, clock: Clock, rejection: Rejection) -> None:
+    """A confirmed fraud moves money and takes its time out of the paid hours: the project
+    owner's settled figures (``reviews.refresh_figures``) change with it."""
+    # reviews imports settlement, which imports this module: import it late.
+    from datacoop.pay import reviews
+
+    project = session.get(Project, rejection.project_id)
+    assert project is not None
+    reviews.refresh_figures(session, clock, project.owner_id)
 
 
 def rejection_rate(session: Session, requester_id: int) -> tuple[int, int]:

@@ -246,3 +246,25 @@ class RequesterReview(Base):
     promptness: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class RequesterFigures(Base):
+    """A requester's figures that only settlement and a confirmed fraud change, over all
+    their projects: written by ``reviews.refresh_figures``, read by every dashboard view.
+
+    Effective hourly is ``paid_total`` ÷ ``active_ms`` (from ``paid_members`` members);
+    days to payment is the median delay from a submission to its piece payment (from
+    ``payment_people`` members), kept in whole seconds and shown in days. No row: never
+    settled, nothing to show yet.
+    """
+
+    __tablename__ = "pay_requester_figures"
+
+    requester_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))  # the policy's when computed
+    paid_total: Mapped[int] = mapped_column(BigInteger)  # minor units, every member paid
+    paid_members: Mapped[int] = mapped_column(Integer)
+    active_ms: Mapped[int] = mapped_column(BigInteger)  # counted time, fraud excluded
+    payment_delay_median_s: Mapped[int | None] = mapped_column(BigInteger)
+    payment_people: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime]

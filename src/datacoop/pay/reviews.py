@@ -11,6 +11,7 @@ and so is an objective figure resting on fewer than ``K_REVIEWS`` members.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from datacoop.clock import Clock
 from datacoop.disclosure.rules import Figure, publish
 from datacoop.errors import NotFound, PermissionDenied, ValidationFailed
 from datacoop.members.models import Member, Role
-from datacoop.pay import appeals, rules, settlement
+from datacoop.pay import rules
 from datacoop.pay import services as pay
 from datacoop.pay.models import (
     Account,
@@ -30,10 +31,13 @@ from datacoop.pay.models import (
     PiecePayment,
     Posting,
     PostingLine,
+    Rejection,
+    RejectionState,
+    RequesterFigures,
     RequesterReview,
 )
 from datacoop.projects.models import Project
-from datacoop.work.models import Submission
+from datacoop.work.models import Assignment, AssignmentState, Submission
 
 DIMENSIONS = ("communicativity", "generosity", "fairness", "promptness")
 K_REVIEWS = 3  # fewer reviews (or members) than this: say so instead of a number
@@ -128,81 +132,207 @@ class RequesterSummary:
 
 
 def summary(session: Session, clock: Clock, requester_id: int) -> RequesterSummary:
-    requester = get_requester(session, requester_id)
-    currency = pay.current_policy(session).currency
-    rows = session.execute(
-        select(*(getattr(RequesterReview, d) for d in DIMENSIONS)).where(
-            RequesterReview.requester_id == requester.id
-        )
+    """One requester's summary (``summaries`` of one); 404 when it is not a requester."""
+    found = summaries(session, clock, [requester_id]).get(requester_id)
+    if found is None:
+        raise NotFound(f"no requester with id {requester_id}")
+    return found
+
+
+def summaries(
+    session: Session, clock: Clock, requester_ids: Iterable[int]
+) -> dict[int, RequesterSummary]:
+    """The summary of every requester among ``requester_ids`` (other ids are left out), in
+    a fixed number of statements however many there are: a page lists many requesters.
+
+    Ratings and rejections are counted live; effective hourly and days to payment are
+    read from ``RequesterFigures``, i.e. as of the requester's last settlement (or fraud
+    decision): they change only then, and recomputing them on every view read every
+    payment and assignment of the requester. ``clock`` is kept for callers: the time
+    those figures counted up to is the settlement's."""
+    ids = sorted(set(requester_ids))
+    if not ids:
+        return {}
+    requesters = session.scalars(
+        select(Member).where(Member.id.in_(ids), Member.role == Role.requester)
     ).all()
-    ratings = {
-        name: publish(
-            round(statistics.fmean(r[i] for r in rows), 2) if rows else None,
-            people=len(rows),
-            k=K_REVIEWS,
+    if not requesters:
+        return {}
+    ids = [r.id for r in requesters]
+    currency = pay.current_policy(session).currency
+    ratings = _ratings(session, ids)
+    rejections = _rejections(session, ids)
+    figures = {
+        f.requester_id: f
+        for f in session.scalars(
+            select(RequesterFigures).where(RequesterFigures.requester_id.in_(ids))
         )
-        for i, name in enumerate(DIMENSIONS)
     }
-    projects = list(session.scalars(select(Project).where(Project.owner_id == requester.id)))
-    return RequesterSummary(
-        requester_id=requester.id,
-        pseudonym=requester.pseudonym,
-        currency=currency,
-        reviews=len(rows),
-        ratings=ratings,
-        effective_hourly=_effective_hourly(session, clock, projects, currency),
-        days_to_payment=_days_to_payment(session, projects),
-        rejection_rate=_rejection_rate(session, requester.id, projects),
-    )
+    found = {}
+    for r in requesters:
+        count, means = ratings.get(r.id, (0, {}))
+        figure = figures.get(r.id)
+        if figure is not None and figure.currency != currency:
+            figure = None  # the policy's currency changed since: nothing in it settled yet
+        found[r.id] = RequesterSummary(
+            requester_id=r.id,
+            pseudonym=r.pseudonym,
+            currency=currency,
+            reviews=count,
+            ratings={
+                name: publish(means.get(name), people=count, k=K_REVIEWS) for name in DIMENSIONS
+            },
+            effective_hourly=_effective_hourly(figure),
+            days_to_payment=_days_to_payment(figure),
+            rejection_rate=rejections.get(r.id, publish(None, people=0, k=K_REVIEWS)),
+        )
+    return found
 
 
-def _effective_hourly(
-    session: Session, clock: Clock, projects: list[Project], currency: str
-) -> Figure[int]:
-    ids = [p.id for p in projects]
-    paid = session.execute(
-        select(Account.member_id, func.sum(PostingLine.amount))
+def _ratings(session: Session, ids: list[int]) -> dict[int, tuple[int, dict[str, float]]]:
+    """Per requester: how many reviews, and each dimension's mean to 2 decimals. Sums, not
+    SQL ``AVG``: PostgreSQL averages integers as ``numeric``, and integer sum ÷ count in
+    Python is the same float on both backends (and the same as ``statistics.fmean``)."""
+    rows = session.execute(
+        select(
+            RequesterReview.requester_id,
+            func.count(),
+            *(func.sum(getattr(RequesterReview, d)) for d in DIMENSIONS),
+        )
+        .where(RequesterReview.requester_id.in_(ids))
+        .group_by(RequesterReview.requester_id)
+    ).all()
+    return {
+        int(rid): (
+            int(n),
+            {
+                name: round(int(total) / int(n), 2)
+                for name, total in zip(DIMENSIONS, sums, strict=True)
+            },
+        )
+        for rid, n, *sums in rows
+        if n
+    }
+
+
+def _rejections(session: Session, ids: list[int]) -> dict[int, Figure[float]]:
+    """Per requester: rejections that stand ÷ submissions over their projects, from as many
+    members as submitted. Overturned rejections count neither against the member nor for
+    the requester's rate (as ``appeals.rejection_rate``)."""
+    rejected = {
+        int(owner): int(n)
+        for owner, n in session.execute(
+            select(Project.owner_id, func.count())
+            .select_from(Rejection)
+            .join(Project, Project.id == Rejection.project_id)
+            .where(Project.owner_id.in_(ids), Rejection.state != RejectionState.overturned)
+            .group_by(Project.owner_id)
+        )
+    }
+    found = {}
+    for owner, submitted, people in session.execute(
+        select(Project.owner_id, func.count(), func.count(func.distinct(Submission.member_id)))
+        .select_from(Submission)
+        .join(Project, Project.id == Submission.project_id)
+        .where(Project.owner_id.in_(ids))
+        .group_by(Project.owner_id)
+    ):
+        value = round(rejected.get(int(owner), 0) / int(submitted), 3) if submitted else None
+        found[int(owner)] = publish(value, people=int(people), k=K_REVIEWS)
+    return found
+
+
+def _effective_hourly(figures: RequesterFigures | None) -> Figure[int]:
+    if figures is None:
+        return publish(None, people=0, k=K_REVIEWS)
+    value = rules.effective_hourly(figures.paid_total, figures.active_ms)
+    return publish(value, people=figures.paid_members, k=K_REVIEWS)
+
+
+def _days_to_payment(figures: RequesterFigures | None) -> Figure[float]:
+    if figures is None or figures.payment_delay_median_s is None:
+        return publish(None, people=0, k=K_REVIEWS)
+    days = round(figures.payment_delay_median_s / SECONDS_PER_DAY, 1)
+    return publish(days, people=figures.payment_people, k=K_REVIEWS)
+
+
+# -- the settled figures -------------------------------------------------------------------
+
+
+def refresh_figures(session: Session, clock: Clock, requester_id: int) -> RequesterFigures:
+    """Recompute a requester's settled figures over all their projects and store them; run
+    by settlement and by a fraud decision, the only changes that move them. A few grouped
+    statements whatever the number of projects; flushes, never commits.
+
+    effective hourly = Σ paid to members' payable accounts (piece, top-up, withheld and
+    clawed back: ``settlement.PAID_KINDS``, the policy's currency) ÷ counted active time
+    (finished assignments and expired leases, fraud excluded, up to now); days to payment
+    = the median, over piece payments, of the payment's time minus the submission's.
+    """
+    # settlement imports this module (it refreshes the figures): import it late.
+    from datacoop.pay import settlement
+
+    currency = pay.current_policy(session).currency
+    now = clock.now()
+    owned = select(Project.id).where(Project.owner_id == requester_id)
+    per_member = (
+        select(func.sum(PostingLine.amount).label("total"))
         .join(Posting, Posting.id == PostingLine.posting_id)
         .join(Account, Account.id == PostingLine.account_id)
         .where(
-            Posting.project_id.in_(ids),
+            Posting.project_id.in_(owned),
             Posting.kind.in_(settlement.PAID_KINDS),
             Account.kind == AccountKind.payable,
             Account.currency == currency,
         )
         .group_by(Account.member_id)
-    ).all()
-    active = 0
-    now = clock.now()
-    for project_id in ids:
-        active += sum(settlement.active_ms_by_member(session, project_id, now).values())
-    total = sum(int(t or 0) for _, t in paid)
-    return publish(rules.effective_hourly(total, active), people=len(paid), k=K_REVIEWS)
+        .subquery()
+    )
+    paid_members, paid_total = session.execute(
+        select(func.count(), func.coalesce(func.sum(per_member.c.total), 0))
+    ).one()
+    active_ms = session.scalar(
+        select(func.coalesce(func.sum(Assignment.active_ms), 0)).where(
+            Assignment.project_id.in_(owned),
+            (Assignment.state != AssignmentState.leased) | (Assignment.expires_at <= now),
+            ~settlement.fraud_clause(),
+        )
+    )
+    delays, people = _payment_delays(session, owned)
+    values = {
+        "currency": currency,
+        "paid_total": int(paid_total or 0),
+        "paid_members": int(paid_members or 0),
+        "active_ms": int(active_ms or 0),
+        "payment_delay_median_s": round(statistics.median(delays)) if delays else None,
+        "payment_people": people,
+        "computed_at": now,
+    }
+    found = session.get(RequesterFigures, requester_id)
+    if found is None:
+        found = RequesterFigures(requester_id=requester_id, **values)
+        try:
+            with session.begin_nested():  # two of the requester's projects settling at once
+                session.add(found)
+            return found
+        except IntegrityError:
+            found = session.get(RequesterFigures, requester_id, populate_existing=True)
+            assert found is not None
+    for name, value in values.items():
+        setattr(found, name, value)
+    session.flush()
+    return found
 
 
-def _days_to_payment(session: Session, projects: list[Project]) -> Figure[float]:
+def _payment_delays(session: Session, owned: Any) -> tuple[list[float], int]:
+    """Seconds from each paid submission to its piece payment, and from how many members.
+    Differences are taken in Python: date arithmetic differs between the backends, and this
+    runs at settlement, not per view."""
     rows = session.execute(
         select(PiecePayment.member_id, Submission.created_at, Posting.created_at)
         .join(Submission, Submission.id == PiecePayment.submission_id)
         .join(Posting, Posting.id == PiecePayment.posting_id)
-        .where(PiecePayment.project_id.in_([p.id for p in projects]))
+        .where(PiecePayment.project_id.in_(owned))
     ).all()
-    if not rows:
-        return publish(None, people=0, k=K_REVIEWS)
-    days = [(paid - made).total_seconds() / SECONDS_PER_DAY for _, made, paid in rows]
-    people = len({m for m, _, _ in rows})
-    return publish(round(statistics.median(days), 1), people=people, k=K_REVIEWS)
-
-
-def _rejection_rate(session: Session, requester_id: int, projects: list[Project]) -> Figure[float]:
-    rejected, submitted = appeals.rejection_rate(session, requester_id)
-    people = (
-        session.scalar(
-            select(func.count(func.distinct(Submission.member_id))).where(
-                Submission.project_id.in_([p.id for p in projects])
-            )
-        )
-        or 0
-    )
-    value = round(rejected / submitted, 3) if submitted else None
-    return publish(value, people=int(people), k=K_REVIEWS)
+    delays = [(paid - made).total_seconds() for _, made, paid in rows]
+    return delays, len({m for m, _, _ in rows})

@@ -214,6 +214,11 @@ def settle_project(session: Session, clock: Clock, project: Project) -> Settleme
     if pp.state is not FundingState.draft:
         pay.recount_capacity(session, pp, project)
     result.state = pp.state.value
+    # reviews imports this module (PAID_KINDS, fraud_clause): import it late. The owner's
+    # dashboard figures move only when money does, so they are recomputed here, not per view.
+    from datacoop.pay import reviews
+
+    reviews.refresh_figures(session, clock, project.owner_id)
     return result
 
 

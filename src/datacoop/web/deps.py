@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
 
 from argon2 import PasswordHasher
@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from datacoop.clock import Clock
+from datacoop.disclosure.services import TotalsCache
 from datacoop.errors import NotAuthenticated, PermissionDenied
 from datacoop.log import services as log
 from datacoop.log.signer import Signer
@@ -39,6 +40,8 @@ class AppContext:
     # whose writers are serialised anyway: waiting in-process is cheaper and fairer than
     # SQLite's busy handler, which sleeps with backoff and gave 1-2 s tail latencies.
     db_executor: ThreadPoolExecutor
+    # The transparency page's public totals, at most a minute old (one cache per app).
+    public_totals: TotalsCache = field(default_factory=TotalsCache)
 
 
 async def context(request: Request) -> AppContext:

@@ -39,6 +39,9 @@ class Assignment(Base):
         UniqueConstraint("item_id", "member_id"),
         Index("ix_assignments_item_state", "item_id", "state", "expires_at"),
         Index("ix_assignments_member_project", "member_id", "project_id", "state"),
+        # The time counted per project (settlement, requester figures) without reading
+        # every assignment of the cooperative.
+        Index("ix_assignments_project_state", "project_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +70,9 @@ class Submission(Base):
         UniqueConstraint("member_id", "idempotency_key"),
         Index("ix_submissions_project", "project_id", "id"),
         Index("ix_submissions_member", "member_id", "id"),
+        # Submissions and distinct members per requester (the rejection rate on the
+        # dashboard) from the index alone, without reading every submission row.
+        Index("ix_submissions_project_member", "project_id", "member_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from datacoop.errors import DatacoopError, NotFound, PermissionDenied, ValidationFailed
+from datacoop.errors import DatacoopError, PermissionDenied, ValidationFailed
 from datacoop.members.models import Member
 from datacoop.pay import appeals, reviews, statements
 from datacoop.pay import services as pay
@@ -63,14 +63,9 @@ def offer(project: Project, summary: reviews.RequesterSummary | None = None) -> 
 
 
 def _summaries(db: Session, ctx: Any, owners: set[int]) -> dict[int, reviews.RequesterSummary]:
-    """One review summary per requester on the page (computed once, not once per project)."""
-    found = {}
-    for owner in owners:
-        try:
-            found[owner] = reviews.summary(db, ctx.clock, owner)
-        except NotFound:  # a steward's project: no requester to review
-            continue
-    return found
+    """One review summary per requester on the page, all in one call (a fixed number of
+    statements); a steward's project has no requester to review and is left out."""
+    return reviews.summaries(db, ctx.clock, owners)
 
 
 @router.get("/dashboard", response_model=None)
@@ -269,10 +264,11 @@ def earnings(request: Request, ctx: Ctx, db: DB) -> Response:
         )
     totals = history.totals_by_project(db, member)
     by_id = history.projects_by_id(db, {t.project_id for t in totals})
-    settled = [
-        (t.title, statements.earnings(db, ctx.clock, member, by_id[t.project_id]))
-        for t in totals
-    ]
+    # All statements at once: a constant number of queries however many projects.
+    all_statements = statements.earnings_all(
+        db, ctx.clock, member, [by_id[t.project_id] for t in totals]
+    )
+    settled = [(t.title, s) for t, s in zip(totals, all_statements, strict=True)]
     return render(
         request,
         "earnings.html",

@@ -24,16 +24,18 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-demo
 	$(BIN)/datacoop demo
 
-## make test: system packages (PostgreSQL) if missing, lint, then the whole suite on SQLite and PostgreSQL
+## make test: system packages (PostgreSQL, Chromium) if missing, lint and types (strict on the core, plain on all of src), then the whole suite on SQLite and PostgreSQL
 test: $(VENV)/.installed-dev
 	bash scripts/system-deps.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy --strict $(STRICT)
+	$(BIN)/mypy src
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy --strict $(STRICT)
+	$(BIN)/mypy src
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/import_items.py

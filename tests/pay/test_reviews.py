@@ -105,3 +105,36 @@ def test_reviews_are_aggregated_anonymous_and_validated(client, api, clock):
         assert who["pseudonym"] not in text and who["email"] not in text
     assert "reviewer" not in text
     assert client.get("/api/v1/requesters/999999/reviews", headers=req).status_code == 404
+
+
+def test_own_reviews_are_the_reviewers_own_in_one_query(client, api, clock):
+    """The dashboard reads a member's reviews of every requester on the page at once."""
+    from datacoop.members.models import Member
+    from datacoop.pay import reviews
+
+    owners, pids = [], []
+    for _ in range(2):
+        req = api.user("requester")
+        project = api.project(req, overlap=2)
+        api.items(req, project["id"], "id,text\ni0,thing\n")
+        owners.append(_me(client, req)["id"])
+        pids.append(project["id"])
+    a, b = api.user(), api.user()
+    for w in (a, b):
+        for pid in pids:
+            _work(client, clock, w, pid, seconds=0)
+    assert (
+        client.put(f"/api/v1/requesters/{owners[0]}/review", headers=a, json=GOOD).status_code
+        == 200
+    )
+    worse = {**GOOD, "fairness": 1}
+    assert (
+        client.put(f"/api/v1/requesters/{owners[1]}/review", headers=b, json=worse).status_code
+        == 200
+    )
+    with client.app.state.ctx.sessions() as s:
+        me = s.get(Member, _me(client, a)["id"])
+        mine = reviews.own_reviews(s, me, set(owners))
+        assert set(mine) == {owners[0]} and mine[owners[0]].reviewer_id == me.id
+        assert mine[owners[0]].fairness == GOOD["fairness"]
+        assert reviews.own_reviews(s, me, set()) == {}

@@ -117,6 +117,21 @@ def own_review(session: Session, reviewer: Member, requester_id: int) -> Request
     )
 
 
+def own_reviews(
+    session: Session, reviewer: Member, requester_ids: set[int]
+) -> dict[int, RequesterReview]:
+    """The reviewer's own reviews of these requesters, in one query (the dashboard's forms)."""
+    if not requester_ids:
+        return {}
+    found = session.scalars(
+        select(RequesterReview).where(
+            RequesterReview.reviewer_id == reviewer.id,
+            RequesterReview.requester_id.in_(sorted(requester_ids)),
+        )
+    )
+    return {r.requester_id: r for r in found}
+
+
 @dataclass(frozen=True)
 class RequesterSummary:
     """What members see about a requester: aggregates only, never a reviewer."""

@@ -94,7 +94,9 @@ def dashboard_page(
     summaries = _summaries(db, ctx, {p.owner_id for p in rows})
     worked = {t.project_id for t in history.totals_by_project(db, member)}
     worked_for = {p.owner_id for p in history.projects_by_id(db, worked).values()}
-    own = {o: reviews.own_review(db, member, o) for o in worked_for if o in summaries}
+    reviewable = {o for o in worked_for if o in summaries}
+    mine = reviews.own_reviews(db, member, reviewable)
+    own = {o: mine.get(o) for o in reviewable}
     return render(
         request,
         "dashboard.html",

@@ -5,19 +5,17 @@ the appeal window) withholds pay. Ends with a property test over random sequence
 from __future__ import annotations
 
 import io
-import itertools
 
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
+from people import register as _user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from datacoop.clock import FixedClock
 from datacoop.errors import Conflict
 from datacoop.log.models import LogEntry
-from datacoop.members import services as members
 from datacoop.members.models import Member, Role
-from datacoop.members.passwords import make_hasher
 from datacoop.pay import appeals, postings, rules, settlement, statements
 from datacoop.pay import services as pay
 from datacoop.pay.models import (
@@ -212,8 +210,6 @@ def test_the_appeal_window_is_policy(client, api):
 
 # -- property: rejection never un-pays honest work ------------------------------------------
 
-_emails = itertools.count()
-HASHER = make_hasher(1, 8)
 N = 3
 step = st.one_of(
     st.tuples(st.just("task"), st.integers(0, N - 1), st.integers(0, 120)),
@@ -231,18 +227,6 @@ step = st.one_of(
     ),
     st.tuples(st.just("wait_days"), st.sampled_from([1, 3, 15])),
 )
-
-
-def _user(session, clock, role=Role.member):
-    return members.register(
-        session,
-        clock,
-        HASHER,
-        email=f"appeal{next(_emails)}@example.org",
-        password="correct horse battery",
-        display_name="someone",
-        role=role,
-    )
 
 
 @settings(

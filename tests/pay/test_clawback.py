@@ -5,10 +5,10 @@ statements, and that settling afterwards never pays the clawed amount again."""
 from __future__ import annotations
 
 import io
-import itertools
 import json
 
 import pytest
+from people import register as _user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,9 +16,7 @@ from datacoop.clock import FixedClock
 from datacoop.disclosure import services as disclosure
 from datacoop.errors import Conflict
 from datacoop.log.models import LogEntry
-from datacoop.members import services as members
 from datacoop.members.models import Role
-from datacoop.members.passwords import make_hasher
 from datacoop.pay import appeals, postings, rules, settlement, statements
 from datacoop.pay import services as pay
 from datacoop.pay.models import AccountKind, Posting
@@ -27,20 +25,6 @@ from datacoop.projects import services as projects
 from datacoop.work import services as work
 
 DAY = 86_400
-HASHER = make_hasher(1, 8)
-_emails = itertools.count()
-
-
-def _user(session, clock, role=Role.member):
-    return members.register(
-        session,
-        clock,
-        HASHER,
-        email=f"claw{next(_emails)}@example.org",
-        password="correct horse battery",
-        display_name="someone",
-        role=role,
-    )
 
 
 class World:

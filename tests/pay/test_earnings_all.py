@@ -8,19 +8,17 @@ statements for a member of five projects as for a member of two."""
 from __future__ import annotations
 
 import io
-import itertools
 import random
 
 import pytest
 from page_helpers import log_in
+from people import register as _user
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from datacoop.clock import FixedClock
 from datacoop.errors import Conflict
-from datacoop.members import services as members
 from datacoop.members.models import Member, Role
-from datacoop.members.passwords import make_hasher
 from datacoop.pay import appeals, postings, settlement, statements
 from datacoop.pay import services as pay
 from datacoop.pay.models import AccountKind, PiecePayment, Rejection
@@ -33,20 +31,6 @@ from datacoop.work.models import Submission
 
 DAY = 86_400
 PASSWORD = "correct horse battery"
-HASHER = make_hasher(1, 8)
-_emails = itertools.count()
-
-
-def _user(session: Session, clock: FixedClock, role: Role = Role.member) -> Member:
-    return members.register(
-        session,
-        clock,
-        HASHER,
-        email=f"all{next(_emails)}@example.org",
-        password=PASSWORD,
-        display_name="someone",
-        role=role,
-    )
 
 
 def _project(

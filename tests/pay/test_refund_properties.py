@@ -7,18 +7,16 @@ work before any money goes back, and a closed project hands out nothing."""
 from __future__ import annotations
 
 import io
-import itertools
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from people import register as _user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from datacoop.clock import FixedClock
 from datacoop.errors import Conflict
-from datacoop.members import services as members
 from datacoop.members.models import Role
-from datacoop.members.passwords import make_hasher
 from datacoop.pay import postings, refunds, rules, settlement, statements
 from datacoop.pay import services as pay
 from datacoop.pay.models import AccountKind
@@ -27,8 +25,6 @@ from datacoop.projects import services as projects
 from datacoop.work import services as work
 from datacoop.work.models import Assignment
 
-_emails = itertools.count()
-HASHER = make_hasher(1, 8)
 N_MEMBERS = 3
 
 spec = st.fixed_dictionaries(
@@ -55,18 +51,6 @@ step = st.one_of(
     st.tuples(st.just("refund")),
     st.tuples(st.just("close")),
 )
-
-
-def _user(session, clock, role=Role.member):
-    return members.register(
-        session,
-        clock,
-        HASHER,
-        email=f"rprop{next(_emails)}@example.org",
-        password="correct horse battery",
-        display_name="someone",
-        role=role,
-    )
 
 
 @settings(

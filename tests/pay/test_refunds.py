@@ -6,19 +6,17 @@ due; two refunds at once move the money once."""
 from __future__ import annotations
 
 import io
-import itertools
 import threading
 import time
 
 import pytest
+from people import register as _user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from datacoop.db.uow import UnitOfWork
 from datacoop.errors import Conflict, PermissionDenied
-from datacoop.members import services as members
 from datacoop.members.models import Member, Role
-from datacoop.members.passwords import make_hasher
 from datacoop.pay import postings, refunds, settlement, statements
 from datacoop.pay import services as pay
 from datacoop.pay.models import AccountKind, FundingState, Posting
@@ -27,8 +25,6 @@ from datacoop.projects import services as projects
 from datacoop.projects.models import Project
 from datacoop.work import services as work
 
-HASHER = make_hasher(1, 8)
-_emails = itertools.count()
 # 10 cents a piece, estimated at 60 s: a task is worth 25 cents at the 15.00/h floor, plus
 # the 15% fee rounded up = 29 cents reserved per task; 3 items × overlap 2 = 6 tasks.
 SPEC = {
@@ -40,18 +36,6 @@ SPEC = {
     "estimated_seconds": 60,
     "lease_seconds": 600,
 }
-
-
-def _user(session, clock, role=Role.member) -> Member:
-    return members.register(
-        session,
-        clock,
-        HASHER,
-        email=f"refund{next(_emails)}@example.org",
-        password="correct horse battery",
-        display_name="someone",
-        role=role,
-    )
 
 
 def _project(session, clock, requester, items=3, **spec) -> Project:

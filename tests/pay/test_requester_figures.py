@@ -7,17 +7,15 @@ withheld."""
 from __future__ import annotations
 
 import io
-import itertools
 
 import pytest
+from people import register as _user
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from datacoop.clock import FixedClock
 from datacoop.errors import NotFound
-from datacoop.members import services as members
 from datacoop.members.models import Member, Role
-from datacoop.members.passwords import make_hasher
 from datacoop.pay import appeals, reviews, settlement
 from datacoop.pay import services as pay
 from datacoop.pay.models import RequesterFigures
@@ -27,21 +25,7 @@ from datacoop.projects.models import Project
 from datacoop.work import services as work
 
 DAY = 86_400
-HASHER = make_hasher(1, 8)
 HIDDEN = "fewer than 3 — hidden"
-_emails = itertools.count()
-
-
-def _user(s: Session, clock: FixedClock, role: Role = Role.member) -> Member:
-    return members.register(
-        s,
-        clock,
-        HASHER,
-        email=f"fig{next(_emails)}@example.org",
-        password="correct horse battery",
-        display_name="someone",
-        role=role,
-    )
 
 
 def _project(s: Session, clock: FixedClock, owner: Member, items: int = 6) -> Project:

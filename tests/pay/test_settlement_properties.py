@@ -9,19 +9,17 @@ task is never handed out without its pay reserved."""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
+from people import register as _user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from datacoop.clock import FixedClock
 from datacoop.errors import Conflict
-from datacoop.members import services as members
 from datacoop.members.models import Member, Role
-from datacoop.members.passwords import make_hasher
 from datacoop.pay import appeals, postings, rules, settlement, statements
 from datacoop.pay import services as pay
 from datacoop.pay.models import (
@@ -40,8 +38,6 @@ from datacoop.projects import services as projects
 from datacoop.work import services as work
 from datacoop.work.models import Assignment, Submission
 
-_emails = itertools.count()
-HASHER = make_hasher(1, 8)
 N_MEMBERS = 3
 
 spec = st.fixed_dictionaries(
@@ -108,18 +104,6 @@ step = st.one_of(
     st.tuples(st.just("paid"), st.integers(0, 3)),
 )
 DAY = 86_400
-
-
-def _user(session, clock, role=Role.member):
-    return members.register(
-        session,
-        clock,
-        HASHER,
-        email=f"prop{next(_emails)}@example.org",
-        password="correct horse battery",
-        display_name="someone",
-        role=role,
-    )
 
 
 def _check_ledger(session: Session) -> None:

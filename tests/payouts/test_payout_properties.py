@@ -6,25 +6,20 @@ exactly what is still payable plus what their batch lines carry."""
 
 from __future__ import annotations
 
-import itertools
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from people import register as _user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from datacoop.clock import FixedClock
 from datacoop.errors import Conflict
-from datacoop.members import services as members
 from datacoop.members.models import Role
-from datacoop.members.passwords import make_hasher
 from datacoop.pay import postings
 from datacoop.pay.models import AccountKind
 from datacoop.payouts import services as payouts
 from datacoop.payouts.models import BatchState, PayoutBatch, PayoutLine
 
-_emails = itertools.count()
-HASHER = make_hasher(1, 8)
 N_MEMBERS = 3
 CURRENCIES = ["EUR", "USD"]
 
@@ -40,18 +35,6 @@ step = st.one_of(
     st.tuples(st.just("pay"), st.integers(0, 5)),
     st.tuples(st.just("weekly"), st.sampled_from(CURRENCIES), st.integers(0, 8)),
 )
-
-
-def _user(session, clock, role=Role.member):
-    return members.register(
-        session,
-        clock,
-        HASHER,
-        email=f"u{next(_emails)}@example.org",
-        password="x" * 12,
-        display_name="u",
-        role=role,
-    )
 
 
 @settings(

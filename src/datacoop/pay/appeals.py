@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -407,19 +407,3 @@ def _refresh_requester_figures(session: Session, clock: Clock, rejection: Reject
     project = session.get(Project, rejection.project_id)
     assert project is not None
     reviews.refresh_figures(session, clock, project.owner_id)
-
-
-def rejection_rate(session: Session, requester_id: int) -> tuple[int, int]:
-    """(rejections that stand, submissions) over the requester's projects. Overturned
-    rejections do not count against the member, nor for the requester's rate."""
-    owned = select(Project.id).where(Project.owner_id == requester_id)
-    submissions = session.scalar(select(func.count()).where(Submission.project_id.in_(owned))) or 0
-    rejected = (
-        session.scalar(
-            select(func.count()).where(
-                Rejection.project_id.in_(owned), Rejection.state != RejectionState.overturned
-            )
-        )
-        or 0
-    )
-    return int(rejected), int(submissions)

@@ -233,7 +233,7 @@ def _ratings(session: Session, ids: list[int]) -> dict[int, tuple[int, dict[str,
 def _rejections(session: Session, ids: list[int]) -> dict[int, Figure[float]]:
     """Per requester: rejections that stand ÷ submissions over their projects, from as many
     members as submitted. Overturned rejections count neither against the member nor for
-    the requester's rate (as ``appeals.rejection_rate``)."""
+    the requester's rate."""
     rejected = {
         int(owner): int(n)
         for owner, n in session.execute(

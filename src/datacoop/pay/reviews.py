@@ -37,7 +37,7 @@ from datacoop.pay.models import (
     RequesterReview,
 )
 from datacoop.projects.models import Project
-from datacoop.work.models import Assignment, AssignmentState, Submission
+from datacoop.work.models import Assignment, Submission
 
 DIMENSIONS = ("communicativity", "generosity", "fairness", "promptness")
 K_REVIEWS = 3  # fewer reviews (or members) than this: say so instead of a number
@@ -309,7 +309,7 @@ def refresh_figures(session: Session, clock: Clock, requester_id: int) -> Reques
     active_ms = session.scalar(
         select(func.coalesce(func.sum(Assignment.active_ms), 0)).where(
             Assignment.project_id.in_(owned),
-            (Assignment.state != AssignmentState.leased) | (Assignment.expires_at <= now),
+            settlement.counted_time(now),
             ~settlement.fraud_clause(),
         )
     )

@@ -77,12 +77,16 @@ class Settlement:
         return max(0, -self.escrow_after)
 
 
-def counted_time_clause(project_id: int, now: Any) -> Any:
+def counted_time(now: Any) -> Any:
     """Assignments whose measured time counts at settlement: finished (submitted or skipped)
-    or whose lease is over. A live lease still being worked is counted next time."""
-    return (Assignment.project_id == project_id) & (
-        (Assignment.state != AssignmentState.leased) | (Assignment.expires_at <= now)
-    )
+    or whose lease is over. A live lease still being worked is counted next time. The one
+    statement of the rule: settlement, statements and requester figures all use it."""
+    return (Assignment.state != AssignmentState.leased) | (Assignment.expires_at <= now)
+
+
+def counted_time_clause(project_id: int, now: Any) -> Any:
+    """``counted_time`` in one project."""
+    return (Assignment.project_id == project_id) & counted_time(now)
 
 
 def fraud_clause() -> Any:

@@ -31,7 +31,7 @@ from datacoop.pay.models import (
 from datacoop.payouts.models import BatchState, PayoutBatch, PayoutLine
 from datacoop.projects.models import Project
 from datacoop.projects.rules import require_manage
-from datacoop.work.models import Assignment, AssignmentState, Submission
+from datacoop.work.models import Assignment, Submission
 
 
 @dataclass(frozen=True)
@@ -174,12 +174,11 @@ def _active_ms_by_project(
     session: Session, member_id: int, project_ids: list[int], now: datetime
 ) -> dict[int, int]:
     """The member's counted time per project: ``settlement.active_ms_by_member``'s rule for
-    one member in many projects, through ``ix_assignments_member_project``. Counted: finished,
-    or the lease is over (``settlement.counted_time_clause``, spelled out here because it
-    names a single project); not confirmed as fraud (``settlement.fraud_clause``, as the
+    one member in many projects, through ``ix_assignments_member_project``. Counted:
+    ``settlement.counted_time``; not confirmed as fraud (``settlement.fraud_clause``, as the
     member's own fraud rejections: SQLite, unanalysed, runs the correlated form through the
     rejections' state index, every confirmed fraud once per assignment)."""
-    counted = (Assignment.state != AssignmentState.leased) | (Assignment.expires_at <= now)
+    counted = settlement.counted_time(now)
     fraud = select(Rejection.assignment_id).where(
         Rejection.member_id == member_id, Rejection.state == RejectionState.fraud_confirmed
     )

@@ -165,6 +165,9 @@ def test_a_payout_method_with_errors_next_to_fields_then_stored_masked(client, a
         "/settings/payout", data={"kind": "mobile_money", "provider": "M-Pesa", "csrf_token": csrf}
     )
     assert r.status_code == 422 and 'id="phone-error"' in r.text
+    r = client.post("/settings/payout", data=bad | {"kind": "carrier pigeon"})
+    assert r.status_code == 422 and "choose SEPA, mobile money or other" in r.text
+    assert 'value="Nia N."' in r.text and _count(client, PayoutMethod) == 0
     good = bad | {"iban": "DE89 3704 0044 0532 0130 00"}
     r = client.post("/settings/payout", data=good, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/settings?done=payout#payout-h"

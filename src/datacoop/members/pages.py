@@ -8,6 +8,7 @@ each error next to its field. The payout method form calls ``payouts.services``.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -154,6 +155,29 @@ def _denied(request: Request, ctx: Ctx, db: Session) -> Response:
     return error_page(request, who, PermissionDenied("this form expired; reload the page"))
 
 
+def _save(
+    request: Request,
+    ctx: Ctx,
+    db: Session,
+    csrf_token: str,
+    done: str,
+    action: Callable[[Member], object],
+    refused: Callable[[ValidationFailed], dict[str, Any]],
+) -> Response:
+    """One settings form: the session and CSRF token checked, then ``action``; a refusal
+    re-renders the settings page (422) with what ``refused`` makes of the error (errors
+    under their fields, the input kept), success goes back with the ``done`` note."""
+    who = form_member(request, ctx, db, csrf_token)
+    if who is None:
+        return _denied(request, ctx, db)
+    member, csrf = who
+    try:
+        action(member)
+    except ValidationFailed as exc:
+        return _settings(request, db, member, csrf, 422, **refused(exc))
+    return RedirectResponse(f"/settings?done={done}", status_code=303)
+
+
 @router.get("/settings", response_model=None)
 def settings_page(request: Request, ctx: Ctx, db: DB) -> Response:
     who = page_member(request, ctx, db)
@@ -170,16 +194,16 @@ def save_profile(
     display_name: str = Form("", max_length=1000),
     csrf_token: str = Form("", max_length=200),
 ) -> Response:
-    who = form_member(request, ctx, db, csrf_token)
-    if who is None:
-        return _denied(request, ctx, db)
-    member, csrf = who
-    try:
-        services.rename(db, member, display_name)
-    except ValidationFailed as exc:
-        form = {"display_name": display_name, "token_name": ""}
-        return _settings(request, db, member, csrf, 422, errors=field_errors(exc), form=form)
-    return RedirectResponse("/settings?done=profile", status_code=303)
+    form = {"display_name": display_name, "token_name": ""}
+    return _save(
+        request,
+        ctx,
+        db,
+        csrf_token,
+        "profile",
+        lambda member: services.rename(db, member, display_name),
+        lambda exc: {"errors": field_errors(exc), "form": form},
+    )
 
 
 @router.post("/settings/password", response_model=None)
@@ -192,11 +216,8 @@ def change_password(
     confirm_password: str = Form("", max_length=1000),
     csrf_token: str = Form("", max_length=200),
 ) -> Response:
-    who = form_member(request, ctx, db, csrf_token)
-    if who is None:
-        return _denied(request, ctx, db)
-    member, csrf = who
-    try:
+
+    def change(member: Member) -> None:
         if new_password != confirm_password:
             raise ValidationFailed.field("confirm_password", "does not match the new password")
         services.change_password(
@@ -207,9 +228,16 @@ def change_password(
             new=new_password,
             keep_session=request.cookies.get(SESSION_COOKIE),
         )
-    except ValidationFailed as exc:
-        return _settings(request, db, member, csrf, 422, errors=field_errors(exc))
-    return RedirectResponse("/settings?done=password", status_code=303)
+
+    return _save(
+        request,
+        ctx,
+        db,
+        csrf_token,
+        "password",
+        change,
+        lambda exc: {"errors": field_errors(exc)},
+    )
 
 
 @router.post("/settings/tokens", response_model=None)
@@ -269,24 +297,30 @@ def save_payout(
     csrf_token: str = Form("", max_length=200),
 ) -> Response:
     """Set the member's payout method; each error goes under the field it names."""
-    who = form_member(request, ctx, db, csrf_token)
-    if who is None:
-        return _denied(request, ctx, db)
-    member, csrf = who
     sent = {
         "kind": kind, "sepa_holder": sepa_holder, "iban": iban, "bic": bic,
         "provider": provider, "phone": phone, "mm_holder": mm_holder,
         "instructions": instructions, "other_holder": other_holder,
     }  # fmt: skip
-    fields = PAYOUT_FIELDS.get(kind)
-    if fields is None:
-        errors = {"kind": "choose SEPA, mobile money or other"}
-        return _settings(request, db, member, csrf, 422, errors=errors, payout_form=sent)
-    raw = {service: sent[name] for name, service in fields.items()}
-    try:
+    fields = PAYOUT_FIELDS.get(kind, {})
+    # The service names its fields (holder, iban, ...); the form's inputs are per method.
+    back = {service: name for name, service in fields.items()}
+
+    def save(member: Member) -> None:
+        if not fields:
+            raise ValidationFailed.field("kind", "choose SEPA, mobile money or other")
+        raw = {service: sent[name] for name, service in fields.items()}
         payouts.set_method(db, ctx.clock, member, kind, raw)
-    except ValidationFailed as exc:
-        back = {service: name for name, service in fields.items()}
-        errors = {back.get(f, f): m for f, m in field_errors(exc).items()}
-        return _settings(request, db, member, csrf, 422, errors=errors, payout_form=sent)
-    return RedirectResponse("/settings?done=payout#payout-h", status_code=303)
+
+    return _save(
+        request,
+        ctx,
+        db,
+        csrf_token,
+        "payout#payout-h",
+        save,
+        lambda exc: {
+            "errors": {back.get(f, f): m for f, m in field_errors(exc).items()},
+            "payout_form": sent,
+        },
+    )
